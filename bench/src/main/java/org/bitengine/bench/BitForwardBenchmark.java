@@ -1,0 +1,59 @@
+package org.bitengine.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+import org.bitengine.engine.backend.cpu.CpuBackend;
+import org.bitengine.engine.backend.cpu.CpuParallel;
+import org.bitengine.engine.nn.ParameterStore;
+import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.models.bit.BitConfig;
+import org.bitengine.models.bit.BitResNet;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** Inference of BiT-R50x1 on the CPU backend: one forward pass of a batch (random weights; the work does not depend on them). */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2)
+@Measurement(iterations = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
+public class BitForwardBenchmark {
+
+    @Param({"224"})
+    int resolution;
+
+    @Param({"8"})
+    int batch;
+
+    @Param({"2"})
+    int threads;
+
+    private BitResNet model;
+    private Tensor input;
+
+    @Setup
+    public void setUp() {
+        CpuParallel.setThreads(threads);
+        model = new BitResNet(BitConfig.named("BiT-R50x1", 1000, false), ParameterStore.random(CpuBackend.get(), 1));
+        float[] x = new float[batch * resolution * resolution * 3];
+        SplittableRandom rng = new SplittableRandom(2);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble(-1, 1);
+        input = Tensor.of(x, batch, resolution, resolution, 3);
+    }
+
+    @Benchmark
+    public Tensor forward() {
+        return model.forward(input);
+    }
+}

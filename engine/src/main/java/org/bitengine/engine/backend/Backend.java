@@ -1,0 +1,146 @@
+package org.bitengine.engine.backend;
+
+import org.bitengine.engine.tensor.DType;
+import org.bitengine.engine.tensor.Shape;
+import org.bitengine.engine.tensor.Tensor;
+
+/**
+ * The primitive operations every device implements, forward and backward side by side.
+ *
+ * <p>Layouts: activations are NHWC, convolution kernels HWIO. Every method returns a new tensor and
+ * leaves its arguments unchanged, except the ones named {@code ...InPlace}. Rarely used operations are
+ * composed from these in {@code autograd.Ops} rather than getting their own primitive.
+ */
+public interface Backend {
+
+    String name();
+
+    // ---- memory ----------------------------------------------------------------------------
+
+    Tensor zeros(DType dtype, Shape shape);
+
+    /** A tensor of {@code shape} filled with {@code value}. */
+    Tensor full(DType dtype, Shape shape, double value);
+
+    /** Host data copied onto this backend. */
+    Tensor fromHost(float[] data, Shape shape);
+
+    Tensor fromHost(double[] data, Shape shape);
+
+    Tensor fromHost(int[] data, Shape shape);
+
+    float[] toFloatArray(Tensor t);
+
+    double[] toDoubleArray(Tensor t);
+
+    Tensor cast(Tensor x, DType to);
+
+    /** A new tensor with x's values. */
+    Tensor copy(Tensor x);
+
+    // ---- convolution -----------------------------------------------------------------------
+
+    /** x [N,H,W,C], w [KH,KW,C/groups,O] → y [N,OH,OW,O]. */
+    Tensor conv2d(Tensor x, Tensor w, ConvSpec spec);
+
+    /** dy [N,OH,OW,O], w [KH,KW,C/groups,O] → dx [N,H,W,C] with {@code xShape}. */
+    Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, ConvSpec spec);
+
+    /** x [N,H,W,C], dy [N,OH,OW,O] → dw [KH,KW,C/groups,O] with {@code wShape}. */
+    Tensor conv2dBackwardFilter(Tensor x, Tensor dy, Shape wShape, ConvSpec spec);
+
+    // ---- normalisation ---------------------------------------------------------------------
+
+    /**
+     * Weight standardisation of w [KH,KW,I,O] per output channel over (KH,KW,I):
+     * {@code (w − mean) / sqrt(var + eps)} with the biased variance.
+     */
+    Tensor weightStandardize(Tensor w, double eps);
+
+    /** w [KH,KW,I,O] (the raw kernel), dwHat [KH,KW,I,O] (gradient of the standardised kernel) → dw. */
+    Tensor weightStandardizeBackward(Tensor w, Tensor dwHat, double eps);
+
+    /**
+     * GroupNorm of x [N,...,C] (channels last) over each sample's (spatial × C/groups) elements,
+     * then the per-channel affine gamma [C], beta [C].
+     */
+    GroupNormResult groupNorm(Tensor x, Tensor gamma, Tensor beta, int groups, double eps);
+
+    /** dy and x [N,...,C], gamma [C], mean and rstd [N,groups] from the forward pass. */
+    GroupNormGrads groupNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, int groups);
+
+    /** y [N,...,C], mean and rstd [N,G]: the statistics the backward pass needs. */
+    record GroupNormResult(Tensor y, Tensor mean, Tensor rstd) {}
+
+    /** dx like x, dgamma and dbeta [C]. */
+    record GroupNormGrads(Tensor dx, Tensor dgamma, Tensor dbeta) {}
+
+    // ---- element-wise ----------------------------------------------------------------------
+
+    Tensor relu(Tensor x);
+
+    /** dx = dy where x > 0, else 0. */
+    Tensor reluBackward(Tensor x, Tensor dy);
+
+    /**
+     * a ⊕ b where b's shape equals a's or a suffix of it (b is repeated over a's leading
+     * dimensions), or b has one element.
+     */
+    Tensor binary(BinaryOp op, Tensor a, Tensor b);
+
+    /** alpha · x. */
+    Tensor scale(Tensor x, double alpha);
+
+    /** Sums x over its leading dimensions down to {@code target}, a suffix of x's shape (the adjoint of broadcasting). */
+    Tensor sumToSuffix(Tensor x, Shape target);
+
+    /** Sum of all elements, shape (). */
+    Tensor sum(Tensor x);
+
+    /** acc += x, element-wise, in place; shapes equal. */
+    void addInPlace(Tensor acc, Tensor x);
+
+    // ---- spatial ---------------------------------------------------------------------------
+
+    /** x [N,H,W,C] → [N,H+top+bottom,W+left+right,C], the border filled with {@code value}. */
+    Tensor pad2d(Tensor x, int top, int bottom, int left, int right, double value);
+
+    /** The adjoint of {@link #pad2d}: dy [N,H',W',C] → the interior [N,H'−top−bottom,W'−left−right,C]. */
+    Tensor crop2d(Tensor dy, int top, int bottom, int left, int right);
+
+    /** Max-pool without padding: x [N,H,W,C] → [N,(H−k)/s+1,(W−k)/s+1,C]. */
+    Tensor maxPool2d(Tensor x, int kernel, int stride);
+
+    /** dy goes to the first maximum of each window (scan order h, then w). */
+    Tensor maxPool2dBackward(Tensor x, Tensor dy, int kernel, int stride);
+
+    /** Mean over H and W: x [N,H,W,C] → [N,C]. */
+    Tensor globalAvgPool(Tensor x);
+
+    /** dy [N,C] → dx [N,H,W,C] of {@code xShape}, each position getting dy/(H·W). */
+    Tensor globalAvgPoolBackward(Tensor dy, Shape xShape);
+
+    // ---- dense -----------------------------------------------------------------------------
+
+    /** op(a) [M,K] · op(b) [K,N] → [M,N], where op transposes a 2-D tensor when asked. */
+    Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB);
+
+    // ---- loss ------------------------------------------------------------------------------
+
+    /**
+     * Per-sample softmax cross-entropy: logits [N,K] and either integer labels [N] (I32) or a
+     * probability distribution per sample [N,K] (soft labels, e.g. MixUp) → loss [N].
+     */
+    Tensor softmaxCrossEntropy(Tensor logits, Tensor target);
+
+    /** dLoss [N] → dLogits [N,K] = dLoss · (softmax(logits) − target). */
+    Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor target, Tensor dLoss);
+
+    // ---- optimiser -------------------------------------------------------------------------
+
+    /**
+     * SGD with momentum in PyTorch's form, in place: {@code buf = momentum·buf + grad;
+     * param −= lr·buf}. The caller starts buf at zero, so the first step uses the gradient itself.
+     */
+    void sgdMomentumInPlace(Tensor param, Tensor grad, Tensor buf, double lr, double momentum);
+}

@@ -1,0 +1,492 @@
+package org.bitengine.engine.backend.cpu;
+
+import java.util.Arrays;
+
+import org.bitengine.engine.backend.Backend;
+import org.bitengine.engine.backend.BinaryOp;
+import org.bitengine.engine.backend.ConvGeometry;
+import org.bitengine.engine.backend.ConvSpec;
+import org.bitengine.engine.tensor.DType;
+import org.bitengine.engine.tensor.Shape;
+import org.bitengine.engine.tensor.Tensor;
+
+/**
+ * The CPU backend. Float64 runs the plain reference loops ({@link CpuReference},
+ * {@link Conv2dReference}); float32 takes the fast paths where they exist (convolution and matmul
+ * through the blocked {@link Sgemm}) and otherwise evaluates the reference in double precision and
+ * rounds the result, which is at least as accurate as float32 arithmetic.
+ */
+public final class CpuBackend implements Backend {
+
+    private static final CpuBackend INSTANCE = new CpuBackend();
+
+    private CpuBackend() {}
+
+    public static CpuBackend get() {
+        return INSTANCE;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    // ---- memory ----------------------------------------------------------------------------
+
+    public Tensor wrap(float[] data, Shape shape) {
+        return new Tensor(shape, new CpuStorage.F32(data));
+    }
+
+    public Tensor wrap(double[] data, Shape shape) {
+        return new Tensor(shape, new CpuStorage.F64(data));
+    }
+
+    public Tensor wrap(int[] data, Shape shape) {
+        return new Tensor(shape, new CpuStorage.I32(data));
+    }
+
+    @Override
+    public Tensor zeros(DType dtype, Shape shape) {
+        return full(dtype, shape, 0);
+    }
+
+    @Override
+    public Tensor full(DType dtype, Shape shape, double value) {
+        return switch (dtype) {
+            case F32 -> {
+                float[] a = new float[shape.size()];
+                if (value != 0) Arrays.fill(a, (float) value);
+                yield wrap(a, shape);
+            }
+            case F64 -> {
+                double[] a = new double[shape.size()];
+                if (value != 0) Arrays.fill(a, value);
+                yield wrap(a, shape);
+            }
+            case I32 -> {
+                int[] a = new int[shape.size()];
+                if (value != 0) Arrays.fill(a, (int) value);
+                yield wrap(a, shape);
+            }
+        };
+    }
+
+    @Override
+    public Tensor fromHost(float[] data, Shape shape) {
+        return wrap(data.clone(), shape);
+    }
+
+    @Override
+    public Tensor fromHost(double[] data, Shape shape) {
+        return wrap(data.clone(), shape);
+    }
+
+    @Override
+    public Tensor fromHost(int[] data, Shape shape) {
+        return wrap(data.clone(), shape);
+    }
+
+    @Override
+    public float[] toFloatArray(Tensor t) {
+        return switch (storage(t)) {
+            case CpuStorage.F32 s -> s.data().clone();
+            case CpuStorage.F64 s -> toFloat(s.data());
+            case CpuStorage.I32 s -> {
+                float[] out = new float[s.data().length];
+                for (int i = 0; i < out.length; i++) out[i] = s.data()[i];
+                yield out;
+            }
+        };
+    }
+
+    @Override
+    public double[] toDoubleArray(Tensor t) {
+        return switch (storage(t)) {
+            case CpuStorage.F64 s -> s.data().clone();
+            default -> doubles(t);
+        };
+    }
+
+    @Override
+    public Tensor cast(Tensor x, DType to) {
+        if (x.dtype() == to) return x;
+        return switch (to) {
+            case F32 -> wrap(toFloatArray(x), x.shape());
+            case F64 -> wrap(toDoubleArray(x), x.shape());
+            case I32 -> {
+                double[] d = doubles(x);
+                int[] out = new int[d.length];
+                for (int i = 0; i < d.length; i++) out[i] = (int) d[i];
+                yield wrap(out, x.shape());
+            }
+        };
+    }
+
+    @Override
+    public Tensor copy(Tensor x) {
+        return switch (storage(x)) {
+            case CpuStorage.F32 s -> wrap(s.data().clone(), x.shape());
+            case CpuStorage.F64 s -> wrap(s.data().clone(), x.shape());
+            case CpuStorage.I32 s -> wrap(s.data().clone(), x.shape());
+        };
+    }
+
+    // ---- convolution -----------------------------------------------------------------------
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
+        ConvGeometry g = geometry(x.shape(), w.shape(), spec);
+        Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.o());
+        if (bothF32(x, w)) {
+            float[] y = new float[yShape.size()];
+            Conv2dF32.forward(g, f32(x), f32(w), y);
+            return wrap(y, yShape);
+        }
+        double[] y = new double[yShape.size()];
+        Conv2dReference.forward(g, doubles(x), doubles(w), y);
+        return result(y, yShape, x);
+    }
+
+    @Override
+    public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
+        ConvGeometry g = geometry(xShape, w.shape(), spec);
+        if (bothF32(dy, w)) {
+            float[] dx = new float[xShape.size()];
+            Conv2dF32.backwardData(g, f32(dy), f32(w), dx);
+            return wrap(dx, xShape);
+        }
+        double[] dx = new double[xShape.size()];
+        Conv2dReference.backwardData(g, doubles(dy), doubles(w), dx);
+        return result(dx, xShape, dy);
+    }
+
+    @Override
+    public Tensor conv2dBackwardFilter(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
+        ConvGeometry g = geometry(x.shape(), wShape, spec);
+        if (bothF32(x, dy)) {
+            float[] dw = new float[wShape.size()];
+            Conv2dF32.backwardFilter(g, f32(x), f32(dy), dw);
+            return wrap(dw, wShape);
+        }
+        double[] dw = new double[wShape.size()];
+        Conv2dReference.backwardFilter(g, doubles(x), doubles(dy), dw);
+        return result(dw, wShape, x);
+    }
+
+    private static ConvGeometry geometry(Shape x, Shape w, ConvSpec spec) {
+        if (x.rank() != 4 || w.rank() != 4) {
+            throw new IllegalArgumentException("conv2d wants x [N,H,W,C] and w [KH,KW,C/groups,O], got x " + x + " and w " + w);
+        }
+        if (w.dim(2) * spec.groups() != x.dim(3)) {
+            throw new IllegalArgumentException("conv2d: kernel " + w + " with " + spec.groups()
+                    + " group(s) expects " + w.dim(2) * spec.groups() + " input channels, x " + x + " has " + x.dim(3));
+        }
+        return new ConvGeometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(1), w.dim(3), spec);
+    }
+
+    // ---- normalisation ---------------------------------------------------------------------
+
+    @Override
+    public Tensor weightStandardize(Tensor w, double eps) {
+        int o = w.shape().dim(-1);
+        return result(CpuReference.weightStandardize(doubles(w), w.size() / o, o, eps), w.shape(), w);
+    }
+
+    @Override
+    public Tensor weightStandardizeBackward(Tensor w, Tensor dwHat, double eps) {
+        int o = w.shape().dim(-1);
+        return result(CpuReference.weightStandardizeBackward(doubles(w), doubles(dwHat), w.size() / o, o, eps), w.shape(), w);
+    }
+
+    @Override
+    public GroupNormResult groupNorm(Tensor x, Tensor gamma, Tensor beta, int groups, double eps) {
+        int n = x.shape().dim(0);
+        int c = x.shape().dim(-1);
+        checkGroups(c, groups, gamma, beta);
+        double[] y = new double[x.size()];
+        double[] mean = new double[n * groups];
+        double[] rstd = new double[n * groups];
+        CpuReference.groupNorm(doubles(x), n, x.size() / (n * c), c, groups, doubles(gamma), doubles(beta), eps, y, mean, rstd);
+        Shape stats = Shape.of(n, groups);
+        return new GroupNormResult(result(y, x.shape(), x), result(mean, stats, x), result(rstd, stats, x));
+    }
+
+    @Override
+    public GroupNormGrads groupNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, int groups) {
+        int n = x.shape().dim(0);
+        int c = x.shape().dim(-1);
+        double[] dx = new double[x.size()];
+        double[] dgamma = new double[c];
+        double[] dbeta = new double[c];
+        CpuReference.groupNormBackward(doubles(dy), doubles(x), n, x.size() / (n * c), c, groups, doubles(gamma),
+                doubles(mean), doubles(rstd), dx, dgamma, dbeta);
+        return new GroupNormGrads(result(dx, x.shape(), x), result(dgamma, gamma.shape(), gamma), result(dbeta, gamma.shape(), gamma));
+    }
+
+    private static void checkGroups(int c, int groups, Tensor gamma, Tensor beta) {
+        if (c % groups != 0) throw new IllegalArgumentException("GroupNorm: " + c + " channels not divisible by " + groups + " groups");
+        if (gamma.size() != c || beta.size() != c) {
+            throw new IllegalArgumentException("GroupNorm: gamma " + gamma.shape() + " / beta " + beta.shape() + " do not match " + c + " channels");
+        }
+    }
+
+    // ---- element-wise ----------------------------------------------------------------------
+
+    @Override
+    public Tensor relu(Tensor x) {
+        double[] v = doubles(x);
+        // NaN passes through, as in torch.relu and the CUDA kernel, so a diverged run is not masked.
+        for (int i = 0; i < v.length; i++) if (v[i] < 0) v[i] = 0;
+        return result(v, x.shape(), x);
+    }
+
+    @Override
+    public Tensor reluBackward(Tensor x, Tensor dy) {
+        double[] xv = doubles(x);
+        double[] g = doubles(dy);
+        for (int i = 0; i < g.length; i++) if (!(xv[i] > 0)) g[i] = 0;
+        return result(g, x.shape(), dy);
+    }
+
+    @Override
+    public Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        if (!isSuffix(b.shape(), a.shape()) && b.size() != 1) {
+            throw new IllegalArgumentException(op + ": cannot broadcast " + b.shape() + " to " + a.shape());
+        }
+        double[] av = doubles(a);
+        double[] bv = doubles(b);
+        int period = bv.length;
+        for (int i = 0; i < av.length; i++) av[i] = op.apply(av[i], bv[i % period]);
+        return result(av, a.shape(), a);
+    }
+
+    @Override
+    public Tensor scale(Tensor x, double alpha) {
+        double[] v = doubles(x);
+        for (int i = 0; i < v.length; i++) v[i] *= alpha;
+        return result(v, x.shape(), x);
+    }
+
+    @Override
+    public Tensor sumToSuffix(Tensor x, Shape target) {
+        if (target.equals(x.shape())) return x;
+        if (!isSuffix(target, x.shape()) && target.size() != 1) {
+            throw new IllegalArgumentException("cannot sum " + x.shape() + " down to " + target);
+        }
+        double[] v = doubles(x);
+        double[] out = new double[target.size()];
+        for (int i = 0; i < v.length; i++) out[i % out.length] += v[i];
+        return result(out, target, x);
+    }
+
+    @Override
+    public Tensor sum(Tensor x) {
+        double s = 0;
+        for (double v : doubles(x)) s += v;
+        return result(new double[] {s}, Shape.scalar(), x);
+    }
+
+    @Override
+    public void addInPlace(Tensor acc, Tensor x) {
+        if (!acc.shape().equals(x.shape())) throw new IllegalArgumentException("addInPlace: " + acc.shape() + " vs " + x.shape());
+        switch (storage(acc)) {
+            case CpuStorage.F32 s -> {
+                float[] a = s.data();
+                double[] v = doubles(x);
+                for (int i = 0; i < a.length; i++) a[i] += (float) v[i];
+            }
+            case CpuStorage.F64 s -> {
+                double[] a = s.data();
+                double[] v = doubles(x);
+                for (int i = 0; i < a.length; i++) a[i] += v[i];
+            }
+            case CpuStorage.I32 s -> throw new IllegalArgumentException("addInPlace on an int32 tensor");
+        }
+    }
+
+    private static boolean isSuffix(Shape suffix, Shape full) {
+        if (suffix.rank() > full.rank()) return false;
+        int offset = full.rank() - suffix.rank();
+        for (int i = 0; i < suffix.rank(); i++) if (suffix.dim(i) != full.dim(offset + i)) return false;
+        return true;
+    }
+
+    // ---- spatial ---------------------------------------------------------------------------
+
+    @Override
+    public Tensor pad2d(Tensor x, int top, int bottom, int left, int right, double value) {
+        int[] d = nhwc(x.shape(), "pad2d");
+        Shape out = Shape.of(d[0], d[1] + top + bottom, d[2] + left + right, d[3]);
+        return result(CpuReference.pad2d(doubles(x), d[0], d[1], d[2], d[3], top, bottom, left, right, value), out, x);
+    }
+
+    @Override
+    public Tensor crop2d(Tensor dy, int top, int bottom, int left, int right) {
+        int[] d = nhwc(dy.shape(), "crop2d");
+        Shape out = Shape.of(d[0], d[1] - top - bottom, d[2] - left - right, d[3]);
+        return result(CpuReference.crop2d(doubles(dy), d[0], d[1], d[2], d[3], top, bottom, left, right), out, dy);
+    }
+
+    @Override
+    public Tensor maxPool2d(Tensor x, int kernel, int stride) {
+        int[] d = nhwc(x.shape(), "maxPool2d");
+        Shape out = Shape.of(d[0], (d[1] - kernel) / stride + 1, (d[2] - kernel) / stride + 1, d[3]);
+        return result(CpuReference.maxPool2d(doubles(x), d[0], d[1], d[2], d[3], kernel, stride), out, x);
+    }
+
+    @Override
+    public Tensor maxPool2dBackward(Tensor x, Tensor dy, int kernel, int stride) {
+        int[] d = nhwc(x.shape(), "maxPool2dBackward");
+        return result(CpuReference.maxPool2dBackward(doubles(x), doubles(dy), d[0], d[1], d[2], d[3], kernel, stride), x.shape(), dy);
+    }
+
+    @Override
+    public Tensor globalAvgPool(Tensor x) {
+        int[] d = nhwc(x.shape(), "globalAvgPool");
+        return result(CpuReference.globalAvgPool(doubles(x), d[0], d[1] * d[2], d[3]), Shape.of(d[0], d[3]), x);
+    }
+
+    @Override
+    public Tensor globalAvgPoolBackward(Tensor dy, Shape xShape) {
+        int[] d = nhwc(xShape, "globalAvgPoolBackward");
+        return result(CpuReference.globalAvgPoolBackward(doubles(dy), d[0], d[1] * d[2], d[3]), xShape, dy);
+    }
+
+    private static int[] nhwc(Shape s, String op) {
+        if (s.rank() != 4) throw new IllegalArgumentException(op + " wants an NHWC tensor [N,H,W,C], got " + s);
+        return s.dims();
+    }
+
+    // ---- dense -----------------------------------------------------------------------------
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b, boolean transA, boolean transB) {
+        if (a.shape().rank() != 2 || b.shape().rank() != 2) {
+            throw new IllegalArgumentException("matmul wants 2-D tensors, got " + a.shape() + " and " + b.shape());
+        }
+        int m = transA ? a.shape().dim(1) : a.shape().dim(0);
+        int k = transA ? a.shape().dim(0) : a.shape().dim(1);
+        int kb = transB ? b.shape().dim(1) : b.shape().dim(0);
+        int n = transB ? b.shape().dim(0) : b.shape().dim(1);
+        if (k != kb) throw new IllegalArgumentException("matmul: inner dimensions differ: " + a.shape() + " · " + b.shape());
+        Shape out = Shape.of(m, n);
+        if (bothF32(a, b)) {
+            float[] c = new float[m * n];
+            Sgemm.gemm(transA, transB, m, n, k, 1f, f32(a), 0, a.shape().dim(1), f32(b), 0, b.shape().dim(1), 0f, c, 0, n);
+            return wrap(c, out);
+        }
+        return result(CpuReference.matmul(doubles(a), doubles(b), m, n, k, transA, transB), out, a);
+    }
+
+    // ---- loss ------------------------------------------------------------------------------
+
+    @Override
+    public Tensor softmaxCrossEntropy(Tensor logits, Tensor target) {
+        int n = logits.shape().dim(0);
+        int k = logits.shape().dim(1);
+        return result(CpuReference.softmaxCrossEntropy(doubles(logits), targetMatrix(target, n, k), n, k), Shape.of(n), logits);
+    }
+
+    @Override
+    public Tensor softmaxCrossEntropyBackward(Tensor logits, Tensor target, Tensor dLoss) {
+        int n = logits.shape().dim(0);
+        int k = logits.shape().dim(1);
+        double[] dz = CpuReference.softmaxCrossEntropyBackward(doubles(logits), targetMatrix(target, n, k), doubles(dLoss), n, k);
+        return result(dz, logits.shape(), logits);
+    }
+
+    /** Integer labels [n] become one-hot rows; soft labels [n, k] are used as they are. */
+    private static double[] targetMatrix(Tensor target, int n, int k) {
+        if (target.dtype() == DType.I32) {
+            if (!target.shape().equals(Shape.of(n))) {
+                throw new IllegalArgumentException("labels " + target.shape() + " do not match " + n + " logit rows");
+            }
+            int[] labels = ((CpuStorage.I32) storage(target)).data();
+            double[] oneHot = new double[n * k];
+            for (int i = 0; i < n; i++) {
+                if (labels[i] < 0 || labels[i] >= k) {
+                    throw new IllegalArgumentException("label " + labels[i] + " of sample " + i + " is outside [0, " + k + ")");
+                }
+                oneHot[i * k + labels[i]] = 1;
+            }
+            return oneHot;
+        }
+        if (!target.shape().equals(Shape.of(n, k))) {
+            throw new IllegalArgumentException("soft labels " + target.shape() + " do not match logits (" + n + ", " + k + ")");
+        }
+        return doubles(target);
+    }
+
+    // ---- optimiser -------------------------------------------------------------------------
+
+    @Override
+    public void sgdMomentumInPlace(Tensor param, Tensor grad, Tensor buf, double lr, double momentum) {
+        switch (storage(param)) {
+            case CpuStorage.F32 p -> {
+                float[] pv = p.data();
+                float[] g = f32(grad);
+                float[] b = f32(buf);
+                float m = (float) momentum;
+                float l = (float) lr;
+                for (int i = 0; i < pv.length; i++) {
+                    b[i] = m * b[i] + g[i];
+                    pv[i] -= l * b[i];
+                }
+            }
+            case CpuStorage.F64 p -> {
+                double[] pv = p.data();
+                double[] g = ((CpuStorage.F64) storage(grad)).data();
+                double[] b = ((CpuStorage.F64) storage(buf)).data();
+                for (int i = 0; i < pv.length; i++) {
+                    b[i] = momentum * b[i] + g[i];
+                    pv[i] -= lr * b[i];
+                }
+            }
+            case CpuStorage.I32 p -> throw new IllegalArgumentException("SGD on an int32 tensor");
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private static CpuStorage storage(Tensor t) {
+        if (t.storage() instanceof CpuStorage s) return s;
+        throw new IllegalArgumentException("tensor on " + t.backend().name() + " passed to the CPU backend");
+    }
+
+    private static boolean bothF32(Tensor a, Tensor b) {
+        return a.dtype() == DType.F32 && b.dtype() == DType.F32;
+    }
+
+    private static float[] f32(Tensor t) {
+        if (storage(t) instanceof CpuStorage.F32 s) return s.data();
+        throw new IllegalArgumentException("expected a float32 tensor, got " + t.dtype());
+    }
+
+    /** A fresh double copy of t's values, safe to modify. */
+    private static double[] doubles(Tensor t) {
+        return switch (storage(t)) {
+            case CpuStorage.F32 s -> {
+                double[] out = new double[s.data().length];
+                for (int i = 0; i < out.length; i++) out[i] = s.data()[i];
+                yield out;
+            }
+            case CpuStorage.F64 s -> s.data().clone();
+            case CpuStorage.I32 s -> {
+                double[] out = new double[s.data().length];
+                for (int i = 0; i < out.length; i++) out[i] = s.data()[i];
+                yield out;
+            }
+        };
+    }
+
+    private static float[] toFloat(double[] d) {
+        float[] out = new float[d.length];
+        for (int i = 0; i < d.length; i++) out[i] = (float) d[i];
+        return out;
+    }
+
+    /** Wraps a double result in the dtype of {@code like} (float32 results are rounded once). */
+    private Tensor result(double[] values, Shape shape, Tensor like) {
+        return like.dtype() == DType.F64 ? wrap(values, shape) : wrap(toFloat(values), shape);
+    }
+}

@@ -1,0 +1,314 @@
+package org.bitengine.engine.backend.cpu;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Single-precision general matrix multiply on the CPU, row-major:
+ * {@code C[M,N] = alpha * op(A)[M,K] · op(B)[K,N] + beta * C}.
+ *
+ * <h2>Numerics</h2>
+ * Every output element is {@code alpha * s + beta * c} where {@code s} is the chain
+ * {@code s = fma(a[i,p], b[p,j], s)} over {@code p = 0 .. K-1} in ascending order, starting from 0. Neither
+ * the blocking, the thread count nor the orientation chosen below changes that chain, so results are
+ * bit-identical to that scalar loop and to each other for any thread count. With {@code beta == 0} C is
+ * never read (NaN in C does not propagate); with {@code alpha == 0} or {@code K == 0} A and B are not read.
+ *
+ * <h2>Why it is shaped this way</h2>
+ * Without {@code jdk.incubator.vector}, speed depends on C2's auto-vectoriser, which (JDK 25) only
+ * vectorises a loop whose arrays are all indexed by the same bare induction variable: any offset makes
+ * it assume the arrays may alias and fall back to scalar code (~7 GFLOP/s instead of ~50 on one core).
+ * So the accumulators are not locals but a block of C held as separate row arrays, the packed B panel is
+ * separate row arrays too, and the micro-kernel is {@code c_r[j] = fma(a_r, b_p[j], c_r[j])} over
+ * {@code j}, vectorised along N. Each element of the accumulator is loaded and stored once per four
+ * {@code p} (the k-unroll), which is what bounds the kernel (L1 load/store ports, not FMA units); 4 rows ×
+ * 4-deep was the fastest measured shape, larger ones spill vector registers.
+ *
+ * <p>Blocking: a job owns an {@code MC × NB} block of C whose accumulators (≤128 KB) live in L2 for the
+ * whole K loop, the 4 rows a kernel call touches (4 KB) in L1; B is packed {@code KC × NB} (256 KB, L2) and
+ * streamed once per 4 rows of C. Jobs are independent, so threads take them dynamically with no shared
+ * writes except the final store into disjoint blocks of C.
+ *
+ * <p>When N is small and M large (convolutions with few output channels and many pixels) the product is
+ * computed transposed, {@code Cᵀ = op(B)ᵀ op(A)ᵀ}, so the vectorised dimension is the long one.
+ */
+public final class Sgemm {
+
+    /** Rows of C per micro-kernel call. */
+    static final int MR = 4;
+    /** Depth of the K block packed at once; B panel KC×NB floats stays in L2. */
+    static final int KC = 256;
+    /** Rows of C per job at most; the accumulator block MC×NB floats stays in L2. */
+    static final int MC = 128;
+    /** Columns of C per job at most (the vector length of the micro-kernel's loop). */
+    static final int NB = 256;
+    /** Below this many multiply-adds a second thread costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1L << 20;
+
+    /** Orientation override for benchmarks and tests: 0 = heuristic, 1 = as given, 2 = transposed. */
+    static volatile int forceOrientation = 0;
+
+    private Sgemm() {
+    }
+
+    /** Per-thread packing buffers, reused across calls so a steady-state call allocates nothing big. */
+    private static final class Workspace {
+        final float[][] acc = new float[MC][NB];
+        final float[][] bp = new float[KC][NB];
+        final float[] ap = new float[MC * KC];
+    }
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    /**
+     * {@code C = alpha * op(A) · op(B) + beta * C}, all row-major.
+     *
+     * @param transA  if false op(A) = A stored {@code [m, k]}; if true op(A) = Aᵀ with A stored {@code [k, m]}
+     * @param transB  if false op(B) = B stored {@code [k, n]}; if true op(B) = Bᵀ with B stored {@code [n, k]}
+     * @param m       rows of op(A) and C
+     * @param n       columns of op(B) and C
+     * @param k       columns of op(A), rows of op(B)
+     * @param alpha   scale of the product
+     * @param a       A's storage; element (r, s) of the stored matrix is {@code a[aOffset + r*lda + s]}
+     * @param aOffset index of A's first element
+     * @param lda     row stride of stored A, at least its column count ({@code k}, or {@code m} if transA)
+     * @param b       B's storage; element (r, s) of the stored matrix is {@code b[bOffset + r*ldb + s]}
+     * @param bOffset index of B's first element
+     * @param ldb     row stride of stored B, at least its column count ({@code n}, or {@code k} if transB)
+     * @param beta    scale of C's old value; 0 means C's old value is not read
+     * @param c       C's storage {@code [m, n]}; element (i, j) is {@code c[cOffset + i*ldc + j]}; only those
+     *                elements are written
+     * @param cOffset index of C's first element
+     * @param ldc     row stride of C, at least {@code n}
+     */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOffset, int lda, float[] b, int bOffset, int ldb,
+                            float beta, float[] c, int cOffset, int ldc) {
+        if (m < 0 || n < 0 || k < 0) throw new IllegalArgumentException("Sgemm: negative size m=" + m + " n=" + n + " k=" + k);
+        if (m == 0 || n == 0) return;
+        checkMatrix("C", c, cOffset, ldc, m, n);
+        boolean readAB = k > 0 && alpha != 0f;
+        if (readAB) {
+            checkMatrix("A", a, aOffset, lda, transA ? k : m, transA ? m : k);
+            checkMatrix("B", b, bOffset, ldb, transB ? n : k, transB ? k : n);
+        }
+        if (!readAB) {
+            scaleC(m, n, beta, c, cOffset, ldc);
+            return;
+        }
+        // Element (i, p) of op(A) is a[aOff + i*aRs + p*aCs]; likewise for op(B) and C.
+        int aRs = transA ? 1 : lda, aCs = transA ? lda : 1;
+        int bRs = transB ? 1 : ldb, bCs = transB ? ldb : 1;
+        boolean swap = switch (forceOrientation) {
+            case 1 -> false;
+            case 2 -> true;
+            default -> n < NB && m > n;
+        };
+        Plan plan = swap
+                ? new Plan(n, m, k, alpha, beta, b, bOffset, bCs, bRs, a, aOffset, aCs, aRs, c, cOffset, 1, ldc)
+                : new Plan(m, n, k, alpha, beta, a, aOffset, aRs, aCs, b, bOffset, bRs, bCs, c, cOffset, ldc, 1);
+        plan.run();
+    }
+
+    private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
+        if (x == null) throw new NullPointerException("Sgemm: " + name + " is null");
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException("Sgemm: leading dimension of " + name + " is " + ld + ", must be >= " + Math.max(1, cols));
+        }
+        long last = (long) off + (long) (rows - 1) * ld + cols - 1;
+        if (off < 0 || (rows > 0 && cols > 0 && last >= x.length)) {
+            throw new IllegalArgumentException("Sgemm: " + name + " [" + rows + ", " + cols + "] with offset " + off + " and leading dimension "
+                    + ld + " needs " + (last + 1) + " elements, array has " + x.length);
+        }
+    }
+
+    private static void scaleC(int m, int n, float beta, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i++) {
+            int row = cOff + i * ldc;
+            if (beta == 0f) {
+                Arrays.fill(c, row, row + n, 0f);
+            } else if (beta != 1f) {
+                for (int j = 0; j < n; j++) c[row + j] *= beta;
+            }
+        }
+    }
+
+    /** One call, in the orientation actually computed: C'(i,j) = Σ_p A'(i,p) B'(p,j), every operand strided. */
+    private record Plan(int m, int n, int k, float alpha, float beta,
+                        float[] a, int aOff, int aRs, int aCs,
+                        float[] b, int bOff, int bRs, int bCs,
+                        float[] c, int cOff, int cRs, int cCs) {
+
+        void run() {
+            // Equal-width column blocks (multiples of 16 floats) rather than full blocks plus a thin tail,
+            // so jobs cost the same and the vector loop has no short remainder.
+            int nBlocks = ceilDiv(n, NB);
+            int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), 16));
+            nBlocks = ceilDiv(n, nb);
+            int mBlocks = ceilDiv(m, MC);
+            int mc = roundUp(ceilDiv(m, mBlocks), MR);
+            long work = (long) m * n * k;
+            int threads = work < PARALLEL_MIN_WORK ? 1 : CpuParallel.threads();
+            if (threads > 1) {
+                // Split the rows finer until the jobs spread evenly over the threads. Smaller blocks cost
+                // more packing per flop, so stop at the first split that balances well. Block sizes do
+                // not affect the summation order, so results stay independent of the thread count.
+                int maxBlocks = Math.max(mBlocks, ceilDiv(m, 4 * MR));
+                for (int mb = mBlocks; mb <= maxBlocks; mb++) {
+                    int mcTry = roundUp(ceilDiv(m, mb), MR);
+                    int jobs = ceilDiv(m, mcTry) * nBlocks;
+                    double balance = (double) jobs / ((long) threads * ceilDiv(jobs, threads));
+                    if (balance >= 0.85 || mb == maxBlocks) {
+                        mc = mcTry;
+                        break;
+                    }
+                }
+            }
+            final int mcF = mc, mbF = ceilDiv(m, mc), jobs = mbF * nBlocks;
+            if (threads == 1 || jobs == 1) {
+                Workspace ws = WORKSPACE.get();
+                for (int job = 0; job < jobs; job++) runJob(ws, job % mbF * mcF, job / mbF * nb, mcF, nb);
+                return;
+            }
+            AtomicInteger next = new AtomicInteger();
+            CpuParallel.forRange(0, Math.min(threads, jobs), 1, (from, to) -> {
+                Workspace ws = WORKSPACE.get();
+                // Dynamic claiming balances uneven jobs and busy cores; which thread runs a job never
+                // changes its result.
+                for (int job; (job = next.getAndIncrement()) < jobs; ) runJob(ws, job % mbF * mcF, job / mbF * nb, mcF, nb);
+            });
+        }
+
+        /** Computes the block C'[i0 .. i0+mc, j0 .. j0+nb) completely, over all of K. */
+        private void runJob(Workspace ws, int i0, int j0, int mcMax, int nbMax) {
+            int mcur = Math.min(mcMax, m - i0);
+            int mpad = roundUp(mcur, MR);
+            int ncur = Math.min(nbMax, n - j0);
+            float[][] acc = ws.acc;
+            for (int r = 0; r < mpad; r++) Arrays.fill(acc[r], 0, ncur, 0f);
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                packB(ws.bp, p0, kc, j0, ncur);
+                packA(ws.ap, i0, mcur, mpad, p0, kc);
+                for (int r = 0; r < mpad; r += MR) {
+                    kernel(kc, ncur, ws.ap, r * kc, ws.bp, acc[r], acc[r + 1], acc[r + 2], acc[r + 3]);
+                }
+            }
+            store(acc, i0, mcur, j0, ncur);
+        }
+
+        /** bp[p][j] = B'(p0+p, j0+j): separate row arrays so the kernel indexes them by bare j. */
+        private void packB(float[][] bp, int p0, int kc, int j0, int ncur) {
+            if (bCs == 1) {
+                for (int p = 0; p < kc; p++) System.arraycopy(b, bOff + (p0 + p) * bRs + j0, bp[p], 0, ncur);
+                return;
+            }
+            // Transposed source: walk it along its contiguous axis (p) and scatter across row arrays;
+            // 8 columns at a time so each source cache line is used while hot.
+            for (int jj = 0; jj < ncur; jj += 8) {
+                int jEnd = Math.min(ncur, jj + 8);
+                int src = bOff + p0 * bRs + (j0 + jj) * bCs;
+                for (int p = 0; p < kc; p++) {
+                    float[] row = bp[p];
+                    int s = src + p * bRs;
+                    for (int j = jj; j < jEnd; j++, s += bCs) row[j] = b[s];
+                }
+            }
+        }
+
+        /**
+         * ap[(r/MR)*kc*MR + p*MR + r%MR] = A'(i0+r, p0+p): each MR-row strip is contiguous in the order the
+         * kernel reads it. Rows past mcur are zero, so the padded accumulator rows are harmless.
+         */
+        private void packA(float[] ap, int i0, int mcur, int mpad, int p0, int kc) {
+            for (int r = 0; r < mpad; r++) {
+                int dst = (r / MR) * kc * MR + r % MR;
+                if (r >= mcur) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = 0f;
+                    continue;
+                }
+                int src = aOff + (i0 + r) * aRs + p0 * aCs;
+                if (aCs == 1) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = a[src + p];
+                } else {
+                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = a[src + p * aCs];
+                }
+            }
+        }
+
+        /** C' = alpha * acc + beta * C' over the block; C' is never read when beta == 0. */
+        private void store(float[][] acc, int i0, int mcur, int j0, int ncur) {
+            float al = alpha, be = beta;
+            if (cCs == 1) {
+                for (int r = 0; r < mcur; r++) {
+                    float[] row = acc[r];
+                    int dst = cOff + (i0 + r) * cRs + j0;
+                    if (be == 0f) {
+                        for (int j = 0; j < ncur; j++) c[dst + j] = al * row[j];
+                    } else {
+                        for (int j = 0; j < ncur; j++) c[dst + j] = al * row[j] + be * c[dst + j];
+                    }
+                }
+                return;
+            }
+            // Transposed destination (cRs == 1): write along C's rows, which are contiguous, reading the
+            // accumulators across rows.
+            for (int j = 0; j < ncur; j++) {
+                int dst = cOff + (j0 + j) * cCs + i0;
+                if (be == 0f) {
+                    for (int r = 0; r < mcur; r++) c[dst + r] = al * acc[r][j];
+                } else {
+                    for (int r = 0; r < mcur; r++) c[dst + r] = al * acc[r][j] + be * c[dst + r];
+                }
+            }
+        }
+    }
+
+    /**
+     * c_r[j] += Σ_p ap[ao + p*MR + r] * bp[p][j] for r in 0..3, j in [0, nc), p ascending.
+     *
+     * <p>The p loop is unrolled by four with the fmas nested innermost-first, which keeps the per-element
+     * order p, p+1, p+2, p+3 while loading and storing each accumulator once per four products.
+     *
+     * @param kc depth; ap holds kc*MR values from ao, bp at least kc rows
+     * @param nc columns; each row array holds at least nc values
+     */
+    static void kernel(int kc, int nc, float[] ap, int ao, float[][] bp, float[] c0, float[] c1, float[] c2, float[] c3) {
+        int p = 0;
+        for (; p + 3 < kc; p += 4) {
+            int a = ao + p * MR;
+            float a00 = ap[a], a01 = ap[a + 1], a02 = ap[a + 2], a03 = ap[a + 3];
+            float a10 = ap[a + 4], a11 = ap[a + 5], a12 = ap[a + 6], a13 = ap[a + 7];
+            float a20 = ap[a + 8], a21 = ap[a + 9], a22 = ap[a + 10], a23 = ap[a + 11];
+            float a30 = ap[a + 12], a31 = ap[a + 13], a32 = ap[a + 14], a33 = ap[a + 15];
+            float[] b0 = bp[p], b1 = bp[p + 1], b2 = bp[p + 2], b3 = bp[p + 3];
+            for (int j = 0; j < nc; j++) {
+                float v0 = b0[j], v1 = b1[j], v2 = b2[j], v3 = b3[j];
+                c0[j] = Math.fma(a30, v3, Math.fma(a20, v2, Math.fma(a10, v1, Math.fma(a00, v0, c0[j]))));
+                c1[j] = Math.fma(a31, v3, Math.fma(a21, v2, Math.fma(a11, v1, Math.fma(a01, v0, c1[j]))));
+                c2[j] = Math.fma(a32, v3, Math.fma(a22, v2, Math.fma(a12, v1, Math.fma(a02, v0, c2[j]))));
+                c3[j] = Math.fma(a33, v3, Math.fma(a23, v2, Math.fma(a13, v1, Math.fma(a03, v0, c3[j]))));
+            }
+        }
+        for (; p < kc; p++) {
+            int a = ao + p * MR;
+            float a0 = ap[a], a1 = ap[a + 1], a2 = ap[a + 2], a3 = ap[a + 3];
+            float[] b0 = bp[p];
+            for (int j = 0; j < nc; j++) {
+                float v = b0[j];
+                c0[j] = Math.fma(a0, v, c0[j]);
+                c1[j] = Math.fma(a1, v, c1[j]);
+                c2[j] = Math.fma(a2, v, c2[j]);
+                c3[j] = Math.fma(a3, v, c3[j]);
+            }
+        }
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    private static int roundUp(int x, int mult) {
+        return ceilDiv(x, mult) * mult;
+    }
+}

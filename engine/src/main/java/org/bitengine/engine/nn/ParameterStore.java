@@ -1,0 +1,95 @@
+package org.bitengine.engine.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+import org.bitengine.engine.backend.Backend;
+import org.bitengine.engine.tensor.DType;
+import org.bitengine.engine.tensor.Shape;
+import org.bitengine.engine.tensor.Tensor;
+
+/**
+ * Creates a model's parameters by name, in the order its modules ask for them: from a
+ * {@link WeightSource} when the key is there with the right shape, otherwise from the module's
+ * {@link Init}. Random values depend only on the seed and the key, not on construction order.
+ */
+public final class ParameterStore {
+
+    private final Backend backend;
+    private final WeightSource source;
+    private final long seed;
+    private final DType dtype;
+    private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final List<String> applied = new ArrayList<>();
+    private final List<String> missing = new ArrayList<>();
+    private final List<LoadReport.Mismatch> mismatched = new ArrayList<>();
+
+    private ParameterStore(Backend backend, WeightSource source, long seed, DType dtype) {
+        this.backend = backend;
+        this.source = source;
+        this.seed = seed;
+        this.dtype = dtype;
+    }
+
+    /** Every parameter initialised from {@code seed}, float32. */
+    public static ParameterStore random(Backend backend, long seed) {
+        return new ParameterStore(backend, null, seed, DType.F32);
+    }
+
+    /** Parameters read from {@code source}; keys it lacks are initialised from {@code seed}. Float32. */
+    public static ParameterStore from(Backend backend, WeightSource source, long seed) {
+        return from(backend, source, seed, DType.F32);
+    }
+
+    /** As {@link #from(Backend, WeightSource, long)} with parameters of {@code dtype} (float64 for reference runs). */
+    public static ParameterStore from(Backend backend, WeightSource source, long seed, DType dtype) {
+        return new ParameterStore(backend, source, seed, dtype);
+    }
+
+    /** The root scope: {@code root().at("resnet").get("root_block/standardized_conv2d/kernel", ...)}. */
+    public Params root() {
+        return new Params(this, "");
+    }
+
+    Tensor get(String key, Shape shape, Init init) {
+        if (parameters.containsKey(key)) throw new IllegalStateException("parameter '" + key + "' requested twice");
+        float[] data = null;
+        if (source != null && source.keys().contains(key)) {
+            Shape stored = source.shape(key);
+            if (stored.equals(shape)) {
+                data = source.read(key);
+                applied.add(key);
+            } else {
+                mismatched.add(new LoadReport.Mismatch(key, shape.toString(), stored.toString()));
+            }
+        } else if (source != null) {
+            missing.add(key);
+        }
+        if (data == null) {
+            data = new float[shape.size()];
+            init.fill(data, shape, new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * key.hashCode())));
+        }
+        Tensor t = backend.cast(backend.fromHost(data, shape), dtype).requiresGrad(true);
+        parameters.put(key, t);
+        return t;
+    }
+
+    /** Every parameter by its full key, in creation order. */
+    public Map<String, Tensor> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    /** What came from the source; call after the model is built. */
+    public LoadReport report() {
+        List<String> unused = new ArrayList<>();
+        if (source != null) {
+            for (String k : new TreeSet<>(source.keys())) if (!parameters.containsKey(k)) unused.add(k);
+        }
+        return new LoadReport(applied, missing, unused, mismatched);
+    }
+}

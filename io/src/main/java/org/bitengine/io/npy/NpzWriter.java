@@ -1,0 +1,160 @@
+package org.bitengine.io.npy;
+
+import static org.bitengine.io.npy.NpyErrors.error;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Writes a NumPy {@code .npz} archive as {@code np.savez} does: one STORED (uncompressed) entry
+ * {@code <key>.npy} per array, loadable with {@code np.load}.
+ *
+ * <p>The archive is written to a temporary file beside the target and renamed onto it by
+ * {@link #close()}; until then an existing target is untouched. {@link #abort()}, or any failure
+ * while writing, deletes the temporary file instead. Because close() commits, code that can fail
+ * between writes should call abort() when it does:
+ *
+ * <pre>{@code
+ * try (NpzWriter w = NpzWriter.create(path)) {
+ *     try {
+ *         for (...) w.write(key, array);
+ *     } catch (RuntimeException e) {
+ *         w.abort();
+ *         throw e;
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Archives past 4 GB get Zip64 records from {@link ZipOutputStream}. Entry timestamps are fixed
+ * at 1980-01-01 00:00 (the zip epoch) so that the same arrays always give the same bytes.
+ * Not thread-safe.
+ */
+public final class NpzWriter implements AutoCloseable {
+
+    private static final LocalDateTime FIXED_TIME = LocalDateTime.of(1980, 1, 1, 0, 0);
+
+    private final Path target;
+    private final AtomicFile file;
+    private final ZipOutputStream zip;
+    private final Set<String> keys = new HashSet<>();
+    private boolean finished;
+
+    private NpzWriter(Path target, AtomicFile file) {
+        this.target = target;
+        this.file = file;
+        this.zip = new ZipOutputStream(new BufferedOutputStream(file.stream(), 1 << 20));
+    }
+
+    /**
+     * Starts an archive that will replace {@code target} on {@link #close()}.
+     *
+     * @throws org.bitengine.engine.BitEngineException if the directory does not exist or is not writable
+     */
+    public static NpzWriter create(Path target) {
+        Objects.requireNonNull(target, "target");
+        return new NpzWriter(target, AtomicFile.create(target));
+    }
+
+    /** The path the archive will have once closed. */
+    public Path target() {
+        return target;
+    }
+
+    /**
+     * Adds one array as entry {@code key + ".npy"}.
+     *
+     * @throws IllegalArgumentException if the key is empty or was already written
+     * @throws IllegalStateException    after close() or abort()
+     * @throws org.bitengine.engine.BitEngineException on an I/O failure (the archive is then aborted)
+     */
+    public void write(String key, NpyArray array) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(array, "array");
+        ensureOpen();
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException("empty npz key");
+        }
+        if (!keys.add(key)) {
+            throw new IllegalArgumentException("duplicate npz key '" + key + "' for " + target);
+        }
+        byte[] header = NpyFormat.encodeHeader(array.dtype(), array.shapeRef());
+        byte[] data = array.bytesRef();
+        // A STORED entry needs size and CRC before its local header is written: that avoids a data
+        // descriptor after the data, which numpy's writer never produces either.
+        CRC32 crc = new CRC32();
+        crc.update(header);
+        crc.update(data);
+        ZipEntry e = new ZipEntry(key + ".npy");
+        e.setMethod(ZipEntry.STORED);
+        e.setSize((long) header.length + data.length);
+        e.setCompressedSize((long) header.length + data.length);
+        e.setCrc(crc.getValue());
+        e.setTimeLocal(FIXED_TIME);
+        try {
+            zip.putNextEntry(e);
+            zip.write(header);
+            zip.write(data);
+            zip.closeEntry();
+        } catch (IOException ex) {
+            abort();
+            throw error(target + ": writing key '" + key + "' failed: " + NpyErrors.reason(ex)
+                    + "; check free disk space and permissions", ex);
+        }
+    }
+
+    /** Discards everything written: deletes the temporary file, leaves the target as it was. Idempotent. */
+    public void abort() {
+        if (!finished) {
+            finished = true;
+            file.abort();
+            try {
+                // Only to release the ZipOutputStream's native Deflater; the channel is already
+                // closed, so the central directory it tries to write goes nowhere.
+                zip.close();
+            } catch (IOException ignored) {
+                // Expected: the file is gone.
+            }
+        }
+    }
+
+    /**
+     * Finishes the archive (central directory, Zip64 records where needed), syncs it to disk and
+     * renames it onto the target. Does nothing after {@link #abort()} or a second time.
+     */
+    @Override
+    public void close() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        try {
+            // Writes the central directory and flushes into the temporary file; the stream's close
+            // leaves the file open for the commit.
+            zip.close();
+        } catch (IOException ex) {
+            file.abort();
+            throw error(target + ": finishing the archive failed: " + NpyErrors.reason(ex)
+                    + "; check free disk space and permissions", ex);
+        }
+        file.commit();
+    }
+
+    /** The temporary file's path, for tests. */
+    Path tempPath() {
+        return file.tempPath();
+    }
+
+    private void ensureOpen() {
+        if (finished) {
+            throw new IllegalStateException("NpzWriter for " + target + " is already closed or aborted");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package org.bitengine.models.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import org.bitengine.engine.BitEngineException;
+import org.bitengine.engine.backend.cpu.CpuBackend;
+import org.bitengine.engine.backend.cpu.CpuParallel;
+import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.npy.Npy;
+import org.bitengine.io.npy.NpyArray;
+import org.bitengine.io.npy.NpyDType;
+import org.bitengine.models.bit.BitCheckpoint;
+import org.bitengine.models.bit.BitResNet;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code predict --weights W.npz --input-npy X.npy --output Y.npy [--features]}. */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Run a checkpoint on an NHWC float32 batch and write the logits (or the pre-logit features).",
+            "The input is fed to the network as it is: scale images to [-1, 1] yourself, as BiT expects."})
+final class PredictCommand implements Runnable {
+
+    @Option(names = "--weights", required = true, paramLabel = "W.npz", description = "Checkpoint in the official BiT naming.")
+    Path weights;
+
+    @Option(names = "--input-npy", required = true, paramLabel = "X.npy", description = "float32 [N,H,W,3] batch (NHWC).")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "Y.npy",
+            description = "Where to write float32 [N,classes] logits, or [N,features] with --features.")
+    Path output;
+
+    @Option(names = "--features", description = "Write the pre-logit features (the head's pooled activations) instead of logits.")
+    boolean features;
+
+    @Option(names = "--batch-size", defaultValue = "16", paramLabel = "B", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--threads", paramLabel = "T", description = "CPU threads (default: all cores).")
+    Integer threads;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        if (batchSize < 1) throw new BitEngineException("--batch-size must be at least 1, got " + batchSize);
+        if (threads != null) {
+            if (threads < 1) throw new BitEngineException("--threads must be at least 1, got " + threads);
+            CpuParallel.setThreads(threads);
+        }
+        if (!Files.isRegularFile(weights)) throw new BitEngineException(weights + ": no such file; give the path of a .npz checkpoint");
+        if (!Files.isRegularFile(input)) throw new BitEngineException(input + ": no such file; give an NHWC float32 .npy");
+        NpyArray x = Npy.read(input);
+        int[] shape = x.shape();
+        checkInput(x.dtype(), shape);
+
+        PrintWriter err = spec.commandLine().getErr();
+        BitCheckpoint.Loaded loaded = BitCheckpoint.loadForInference(weights, CpuBackend.get());
+        if (!loaded.report().unused().isEmpty()) {
+            err.println("bit-engine: warning: " + weights + ": " + loaded.report().unused().size()
+                    + " key(s) not used by the model: " + BitCheckpoint.describeUnused(loaded.report()));
+        }
+        BitResNet model = loaded.model();
+        int n = shape[0];
+        int perImage = shape[1] * shape[2] * shape[3];
+        int width = features ? model.config().featureSize() : model.config().headSize();
+        float[] all = x.toFloats();
+        float[] result = new float[n * width];
+        for (int start = 0; start < n; start += batchSize) {
+            int b = Math.min(batchSize, n - start);
+            Tensor batch = Tensor.of(Arrays.copyOfRange(all, start * perImage, (start + b) * perImage), b, shape[1], shape[2], shape[3]);
+            Tensor y = features ? model.features(batch) : model.forward(batch);
+            System.arraycopy(y.toFloatArray(), 0, result, start * width, b * width);
+        }
+        Npy.write(output, NpyArray.ofFloats(new int[] {n, width}, result));
+        spec.commandLine().getOut().printf("wrote %s: float32 (%d, %d) %s%n", output, n, width, features ? "features" : "logits");
+    }
+
+    private void checkInput(NpyDType dtype, int[] shape) {
+        String got = input + ": shape " + Arrays.toString(shape).replace('[', '(').replace(']', ')') + " " + dtype.descr();
+        if (dtype != NpyDType.F4) {
+            throw new BitEngineException(got + ": predict wants float32 (<f4) NHWC images scaled to [-1, 1]; convert with x.astype(np.float32)");
+        }
+        if (shape.length != 4) {
+            throw new BitEngineException(got + ": predict wants a 4-D NHWC batch [N,H,W,3]; add a batch axis with x[None] for one image");
+        }
+        if (shape[3] != 3) {
+            String hint = shape[1] == 3 ? " (this looks like NCHW: use x.transpose(0, 2, 3, 1))" : "";
+            throw new BitEngineException(got + ": predict wants NHWC with 3 channels last" + hint);
+        }
+        if (shape[0] == 0 || shape[1] == 0 || shape[2] == 0) {
+            throw new BitEngineException(got + ": the batch is empty");
+        }
+    }
+}
