@@ -22,6 +22,7 @@ public final class Checkpoints {
                 Tensor t = e.getValue();
                 writer.write(e.getKey(), NpyArray.ofFloats(t.shape().dims(), t.toFloatArray()));
             }
+            writer.commit();
         }
     }
 }

@@ -18,18 +18,14 @@ import java.util.zip.ZipOutputStream;
  * {@code <key>.npy} per array, loadable with {@code np.load}.
  *
  * <p>The archive is written to a temporary file beside the target and renamed onto it by
- * {@link #close()}; until then an existing target is untouched. {@link #abort()}, or any failure
- * while writing, deletes the temporary file instead. Because close() commits, code that can fail
- * between writes should call abort() when it does:
+ * {@link #commit()}; until then an existing target is untouched. {@link #close()} without a commit
+ * (an exception between writes, say) discards the temporary file, so a half-written archive can
+ * never replace a good one:
  *
  * <pre>{@code
  * try (NpzWriter w = NpzWriter.create(path)) {
- *     try {
- *         for (...) w.write(key, array);
- *     } catch (RuntimeException e) {
- *         w.abort();
- *         throw e;
- *     }
+ *     for (...) w.write(key, array);
+ *     w.commit();
  * }
  * }</pre>
  *
@@ -54,7 +50,7 @@ public final class NpzWriter implements AutoCloseable {
     }
 
     /**
-     * Starts an archive that will replace {@code target} on {@link #close()}.
+     * Starts an archive that will replace {@code target} on {@link #commit()}.
      *
      * @throws org.bitengine.engine.BitEngineException if the directory does not exist or is not writable
      */
@@ -63,7 +59,7 @@ public final class NpzWriter implements AutoCloseable {
         return new NpzWriter(target, AtomicFile.create(target));
     }
 
-    /** The path the archive will have once closed. */
+    /** The path the archive will have once committed. */
     public Path target() {
         return target;
     }
@@ -72,7 +68,7 @@ public final class NpzWriter implements AutoCloseable {
      * Adds one array as entry {@code key + ".npy"}.
      *
      * @throws IllegalArgumentException if the key is empty or was already written
-     * @throws IllegalStateException    after close() or abort()
+     * @throws IllegalStateException    after commit(), close() or abort()
      * @throws org.bitengine.engine.BitEngineException on an I/O failure (the archive is then aborted)
      */
     public void write(String key, NpyArray array) {
@@ -127,13 +123,12 @@ public final class NpzWriter implements AutoCloseable {
 
     /**
      * Finishes the archive (central directory, Zip64 records where needed), syncs it to disk and
-     * renames it onto the target. Does nothing after {@link #abort()} or a second time.
+     * renames it onto the target.
+     *
+     * @throws IllegalStateException after abort() or close()
      */
-    @Override
-    public void close() {
-        if (finished) {
-            return;
-        }
+    public void commit() {
+        ensureOpen();
         finished = true;
         try {
             // Writes the central directory and flushes into the temporary file; the stream's close
@@ -145,6 +140,12 @@ public final class NpzWriter implements AutoCloseable {
                     + "; check free disk space and permissions", ex);
         }
         file.commit();
+    }
+
+    /** Discards the archive unless it was committed (see {@link #abort()}). Idempotent. */
+    @Override
+    public void close() {
+        abort();
     }
 
     /** The temporary file's path, for tests. */

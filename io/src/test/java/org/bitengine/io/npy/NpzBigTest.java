@@ -34,6 +34,7 @@ class NpzBigTest {
             for (int i = 0; i < 5; i++) {
                 w.write("part" + i, a);
             }
+            w.commit();
         }
         assertTrue(Files.size(p) > 4L * 1024 * 1024 * 1024 + 300L * 1024 * 1024, "size " + Files.size(p));
         assertTrue(hasZip64EndRecord(p), "no Zip64 end of central directory record");

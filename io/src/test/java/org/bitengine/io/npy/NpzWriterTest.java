@@ -49,6 +49,7 @@ class NpzWriterTest {
         Map<String, NpyArray> arrays = sampleArrays();
         try (NpzWriter w = NpzWriter.create(p)) {
             arrays.forEach(w::write);
+            w.commit();
         }
         assertEquals(List.of("model.npz"), filesIn(dir));
         try (NpzReader r = NpzReader.open(p)) {
@@ -75,16 +76,18 @@ class NpzWriterTest {
         for (String name : List.of("a.npz", "b.npz")) {
             try (NpzWriter w = NpzWriter.create(dir.resolve(name))) {
                 sampleArrays().forEach(w::write);
+                w.commit();
             }
         }
         assertArrayEquals(Files.readAllBytes(dir.resolve("a.npz")), Files.readAllBytes(dir.resolve("b.npz")));
     }
 
     @Test
-    void targetIsReplacedOnlyOnClose(@TempDir Path dir) throws Exception {
+    void targetIsReplacedOnlyOnCommit(@TempDir Path dir) throws Exception {
         Path p = dir.resolve("ckpt.npz");
         try (NpzWriter w = NpzWriter.create(p)) {
             w.write("old", NpyArray.ofInts(new int[] {1}, new int[] {1}));
+            w.commit();
         }
         byte[] old = Files.readAllBytes(p);
         NpzWriter w = NpzWriter.create(p);
@@ -93,13 +96,14 @@ class NpzWriterTest {
         assertArrayEquals(old, Files.readAllBytes(p));
         assertTrue(Files.exists(w.tempPath()));
         assertEquals(dir, w.tempPath().getParent());
-        w.close();
+        w.commit();
         assertFalse(Files.exists(w.tempPath()));
         assertEquals(List.of("ckpt.npz"), filesIn(dir));
         try (NpzReader r = NpzReader.open(p)) {
             assertEquals(List.of("new"), r.keys());
         }
-        w.close(); // idempotent
+        w.close(); // after a commit, close leaves the archive alone
+        assertEquals(List.of("ckpt.npz"), filesIn(dir));
     }
 
     @Test
@@ -114,10 +118,23 @@ class NpzWriterTest {
     }
 
     @Test
+    void closeWithoutCommitDiscardsTheArchive(@TempDir Path dir) throws Exception {
+        Path p = dir.resolve("failed.npz");
+        assertThrows(IllegalStateException.class, () -> {
+            try (NpzWriter w = NpzWriter.create(p)) {
+                w.write("a", NpyArray.ofFloats(new int[] {3}, new float[3]));
+                throw new IllegalStateException("simulated failure between two writes");
+            }
+        });
+        assertEquals(List.of(), filesIn(dir));
+    }
+
+    @Test
     void abortKeepsTheOldTarget(@TempDir Path dir) throws Exception {
         Path p = dir.resolve("keep.npz");
         try (NpzWriter w = NpzWriter.create(p)) {
             w.write("old", NpyArray.ofInts(new int[] {1}, new int[] {1}));
+            w.commit();
         }
         byte[] old = Files.readAllBytes(p);
         try (NpzWriter w = NpzWriter.create(p)) {
@@ -134,6 +151,8 @@ class NpzWriterTest {
             w.write("k", NpyArray.ofInts(new int[] {1}, new int[] {1}));
             assertThrows(IllegalArgumentException.class, () -> w.write("k", NpyArray.ofInts(new int[] {1}, new int[] {1})));
             assertThrows(IllegalArgumentException.class, () -> w.write("", NpyArray.ofInts(new int[] {1}, new int[] {1})));
+            w.commit();
+            assertThrows(IllegalStateException.class, w::commit);
         }
         try (NpzReader r = NpzReader.open(dir.resolve("m.npz"))) {
             assertEquals(List.of("k"), r.keys());
@@ -149,6 +168,7 @@ class NpzWriterTest {
         Path p = dir.resolve("empty.npz");
         try (NpzWriter w = NpzWriter.create(p)) {
             assertEquals(p, w.target());
+            w.commit();
         }
         try (NpzReader r = NpzReader.open(p)) {
             assertEquals(List.of(), r.keys());
@@ -166,6 +186,7 @@ class NpzWriterTest {
                 block[0] = i;
                 w.write("layer" + i + "/kernel", NpyArray.ofFloats(new int[] {512, 512}, block));
             }
+            w.commit();
         }
         try (NpzReader r = NpzReader.open(p)) {
             long before = NpyTestSupport.allocatedBytes();

@@ -51,6 +51,7 @@ class NumpyInteropTest {
         Map<String, NpyArray> arrays = NpzWriterTest.sampleArrays();
         try (NpzWriter w = NpzWriter.create(p)) {
             arrays.forEach(w::write);
+            w.commit();
         }
         List<String> want = new ArrayList<>();
         arrays.forEach((k, a) -> want.add(describe(k, a)));

@@ -57,6 +57,10 @@ final class PredictCommand implements Runnable {
         }
         if (!Files.isRegularFile(weights)) throw new BitEngineException(weights + ": no such file; give the path of a .npz checkpoint");
         if (!Files.isRegularFile(input)) throw new BitEngineException(input + ": no such file; give an NHWC float32 .npy");
+        Path outDir = output.toAbsolutePath().getParent();
+        if (outDir == null || !Files.isDirectory(outDir)) {
+            throw new BitEngineException(output + ": directory " + outDir + " does not exist; create it or choose another --output");
+        }
         NpyArray x = Npy.read(input);
         int[] shape = x.shape();
         checkInput(x.dtype(), shape);

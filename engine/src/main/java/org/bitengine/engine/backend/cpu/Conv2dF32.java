@@ -2,6 +2,7 @@ package org.bitengine.engine.backend.cpu;
 
 import java.util.Arrays;
 import org.bitengine.engine.backend.ConvGeometry;
+import org.bitengine.engine.backend.ConvSpec;
 
 /**
  * The fast float32 convolution of the CPU backend: im2col + {@link Sgemm}, with direct loops where a GEMM
@@ -17,7 +18,8 @@ import org.bitengine.engine.backend.ConvGeometry;
  *
  * <ul>
  *   <li>forward: {@code y_g = col_g · W_g};</li>
- *   <li>backward-data: {@code dcol_g = dy_g · W_gᵀ}, then col2im as a gather (each input pixel sums the
+ *   <li>backward-data: with stride 1, a forward convolution of dy with the flipped, channel-transposed
+ *       kernel; otherwise {@code dcol_g = dy_g · W_gᵀ}, then col2im as a gather (each input pixel sums the
  *       taps that read it), which parallelises over input rows without write races;</li>
  *   <li>backward-filter: {@code dW_g = col_gᵀ · dy_g}, accumulated over row tiles.</li>
  * </ul>
@@ -50,13 +52,18 @@ public final class Conv2dF32 {
      */
     public static void forward(ConvGeometry g, float[] x, float[] w, float[] y) {
         ConvBuffers.check("Conv2dF32.forward", g, "x", len(x), "w", len(w), "y", len(y));
-        int rows = g.n() * g.oh() * g.ow();
-        if (rows == 0) return;
-        int groups = g.spec().groups(), cpg = g.cPerGroup(), opg = g.oPerGroup(), o = g.o(), c = g.c();
+        if (g.n() * g.oh() * g.ow() == 0) return;
         if (isDepthwise(g)) {
             depthwiseForward(g, x, w, y);
             return;
         }
+        forwardGemm(g, x, w, y);
+    }
+
+    /** Forward through GEMMs (not depthwise); also runs stride-1 backward-data as a convolution. */
+    private static void forwardGemm(ConvGeometry g, float[] x, float[] w, float[] y) {
+        int rows = g.n() * g.oh() * g.ow();
+        int groups = g.spec().groups(), cpg = g.cPerGroup(), opg = g.oPerGroup(), o = g.o(), c = g.c();
         if (isPointwise(g)) {
             for (int gr = 0; gr < groups; gr++) {
                 Sgemm.gemm(false, false, rows, opg, cpg, 1f, x, gr * cpg, c, w, gr * opg, o, 0f, y, gr * opg, o);
@@ -99,6 +106,10 @@ public final class Conv2dF32 {
             for (int gr = 0; gr < groups; gr++) {
                 Sgemm.gemm(false, true, rows, cpg, opg, 1f, dy, gr * opg, o, w, gr * opg, o, 0f, dx, gr * cpg, c);
             }
+            return;
+        }
+        if (transposable(g)) {
+            forwardGemm(transposed(g), dy, flippedKernel(g, w), dx);
             return;
         }
         int k = g.kh() * g.kw() * cpg, kTot = k * groups;
@@ -161,6 +172,50 @@ public final class Conv2dF32 {
 
     static boolean isDepthwise(ConvGeometry g) {
         return g.spec().groups() > 1 && g.cPerGroup() == 1;
+    }
+
+    /**
+     * With stride 1, the input gradient is itself a convolution: of dy, padded by {@code k-1-pad} on each
+     * side, with the kernel flipped in space and its in/out channels swapped. That turns the col2im
+     * scatter into the forward path's contiguous im2col copies. Needs every pad ≤ kernel size - 1.
+     */
+    static boolean transposable(ConvGeometry g) {
+        var s = g.spec();
+        return s.strideH() == 1 && s.strideW() == 1 && s.padTop() < g.kh() && s.padBottom() < g.kh()
+                && s.padLeft() < g.kw() && s.padRight() < g.kw();
+    }
+
+    /** The geometry of dx = conv(dy, flipped kernel): input [n, oh, ow, o], output [n, h, w, c]. */
+    static ConvGeometry transposed(ConvGeometry g) {
+        var s = g.spec();
+        int kh = g.kh(), kw = g.kw();
+        return new ConvGeometry(g.n(), g.oh(), g.ow(), g.o(), kh, kw, g.c(),
+                new ConvSpec(1, 1, kh - 1 - s.padTop(), kh - 1 - s.padBottom(), kw - 1 - s.padLeft(), kw - 1 - s.padRight(), s.groups()));
+    }
+
+    private static final ThreadLocal<float[][]> FLIPPED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * wT[ky, kx, m, gr*cpg + ci] = w[kh-1-ky, kw-1-kx, ci, gr*opg + m]: the HWIO kernel {@code [kh, kw, o/groups, c]}
+     * of {@link #transposed}, in a buffer kept per thread.
+     */
+    private static float[] flippedKernel(ConvGeometry g, float[] w) {
+        int kh = g.kh(), kw = g.kw(), c = g.c(), o = g.o(), cpg = g.cPerGroup(), opg = g.oPerGroup(), groups = g.spec().groups();
+        int size = (int) ConvBuffers.kernelSize(g);
+        float[][] holder = FLIPPED.get();
+        if (holder[0].length < size) holder[0] = new float[size];
+        float[] wT = holder[0];
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                int src = ((kh - 1 - ky) * kw + (kw - 1 - kx)) * cpg * o, dst = (ky * kw + kx) * opg * c;
+                for (int gr = 0; gr < groups; gr++) {
+                    for (int m = 0; m < opg; m++) {
+                        for (int ci = 0; ci < cpg; ci++) wT[dst + m * c + gr * cpg + ci] = w[src + ci * o + gr * opg + m];
+                    }
+                }
+            }
+        }
+        return wT;
     }
 
     /** Rows per im2col tile: as many as fit the budget, at least one. */

@@ -203,10 +203,11 @@ public final class Sgemm {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, bOff + (p0 + p) * bRs + j0, bp[p], 0, ncur);
                 return;
             }
-            // Transposed source: walk it along its contiguous axis (p) and scatter across row arrays;
-            // 8 columns at a time so each source cache line is used while hot.
-            for (int jj = 0; jj < ncur; jj += 8) {
-                int jEnd = Math.min(ncur, jj + 8);
+            // Transposed source: its columns j are strided, its p axis contiguous. Taking 64 columns at
+            // a time keeps their 64 source cache lines in L1 while 16 consecutive p use each line
+            // (measured faster than 8, 16 or 256 at a time).
+            for (int jj = 0; jj < ncur; jj += 64) {
+                int jEnd = Math.min(ncur, jj + 64);
                 int src = bOff + p0 * bRs + (j0 + jj) * bCs;
                 for (int p = 0; p < kc; p++) {
                     float[] row = bp[p];
