@@ -194,37 +194,13 @@ public final class NpyArray {
      */
     public float[] toFloats() {
         float[] out = new float[size];
-        ByteBuffer b = le();
-        switch (dtype) {
-            case F4 -> b.asFloatBuffer().get(out);
-            case F8 -> {
-                DoubleBuffer d = b.asDoubleBuffer();
-                for (int i = 0; i < size; i++) {
-                    out[i] = (float) d.get(i);
-                }
-            }
-            case I4 -> {
-                IntBuffer d = b.asIntBuffer();
-                for (int i = 0; i < size; i++) {
-                    out[i] = d.get(i);
-                }
-            }
-            case I8 -> {
-                LongBuffer d = b.asLongBuffer();
-                for (int i = 0; i < size; i++) {
-                    out[i] = d.get(i);
-                }
-            }
-            case B1 -> {
-                for (int i = 0; i < size; i++) {
-                    out[i] = data[i] != 0 ? 1f : 0f;
-                }
-            }
-            case U1 -> {
-                for (int i = 0; i < size; i++) {
-                    out[i] = data[i] & 0xFF;
-                }
-            }
+        if (dtype == NpyDType.F4) {
+            le().asFloatBuffer().get(out);
+            return out;
+        }
+        double[] d = toDoubles();
+        for (int i = 0; i < size; i++) {
+            out[i] = (float) d[i];
         }
         return out;
     }
@@ -307,33 +283,14 @@ public final class NpyArray {
      * @throws org.bitengine.engine.BitEngineException for float arrays or an out-of-range value
      */
     public int[] toInts() {
-        requireIntegral("toInts()");
+        long[] wide = toLongs();
         int[] out = new int[size];
-        ByteBuffer b = le();
-        switch (dtype) {
-            case I4 -> b.asIntBuffer().get(out);
-            case I8 -> {
-                LongBuffer d = b.asLongBuffer();
-                for (int i = 0; i < size; i++) {
-                    long v = d.get(i);
-                    if (v != (int) v) {
-                        throw error(source() + ": value " + v + " at flat index " + i + " of " + describe()
-                                + " does not fit in an int; read it with toLongs()");
-                    }
-                    out[i] = (int) v;
-                }
+        for (int i = 0; i < size; i++) {
+            if (wide[i] != (int) wide[i]) {
+                throw error(source() + ": value " + wide[i] + " at flat index " + i + " of " + describe()
+                        + " does not fit in an int; read it with toLongs()");
             }
-            case B1 -> {
-                for (int i = 0; i < size; i++) {
-                    out[i] = data[i] != 0 ? 1 : 0;
-                }
-            }
-            case U1 -> {
-                for (int i = 0; i < size; i++) {
-                    out[i] = data[i] & 0xFF;
-                }
-            }
-            default -> throw new AssertionError(dtype);
+            out[i] = (int) wide[i];
         }
         return out;
     }

@@ -14,17 +14,8 @@ final class CpuReference {
     static double[] weightStandardize(double[] w, int k, int o, double eps) {
         double[] out = new double[w.length];
         for (int oc = 0; oc < o; oc++) {
-            double mean = 0;
-            for (int r = 0; r < k; r++) mean += w[r * o + oc];
-            mean /= k;
-            double var = 0;
-            for (int r = 0; r < k; r++) {
-                double d = w[r * o + oc] - mean;
-                var += d * d;
-            }
-            var /= k;
-            double inv = 1.0 / Math.sqrt(var + eps);
-            for (int r = 0; r < k; r++) out[r * o + oc] = (w[r * o + oc] - mean) * inv;
+            double[] m = channelMoments(w, k, o, oc, eps);
+            for (int r = 0; r < k; r++) out[r * o + oc] = (w[r * o + oc] - m[0]) * m[1];
         }
         return out;
     }
@@ -36,31 +27,36 @@ final class CpuReference {
     static double[] weightStandardizeBackward(double[] w, double[] g, int k, int o, double eps) {
         double[] dw = new double[w.length];
         for (int oc = 0; oc < o; oc++) {
-            double mean = 0;
-            for (int r = 0; r < k; r++) mean += w[r * o + oc];
-            mean /= k;
-            double var = 0;
-            for (int r = 0; r < k; r++) {
-                double d = w[r * o + oc] - mean;
-                var += d * d;
-            }
-            var /= k;
-            double inv = 1.0 / Math.sqrt(var + eps);
+            double[] m = channelMoments(w, k, o, oc, eps);
             double meanG = 0;
             double meanGW = 0;
             for (int r = 0; r < k; r++) {
                 double gi = g[r * o + oc];
                 meanG += gi;
-                meanGW += gi * (w[r * o + oc] - mean) * inv;
+                meanGW += gi * (w[r * o + oc] - m[0]) * m[1];
             }
             meanG /= k;
             meanGW /= k;
             for (int r = 0; r < k; r++) {
-                double wHat = (w[r * o + oc] - mean) * inv;
-                dw[r * o + oc] = (g[r * o + oc] - meanG - wHat * meanGW) * inv;
+                double wHat = (w[r * o + oc] - m[0]) * m[1];
+                dw[r * o + oc] = (g[r * o + oc] - meanG - wHat * meanGW) * m[1];
             }
         }
         return dw;
+    }
+
+    /** {mean, 1/sqrt(biased variance + eps)} of column {@code oc} of w viewed as [k, o]. */
+    private static double[] channelMoments(double[] w, int k, int o, int oc, double eps) {
+        double mean = 0;
+        for (int r = 0; r < k; r++) mean += w[r * o + oc];
+        mean /= k;
+        double var = 0;
+        for (int r = 0; r < k; r++) {
+            double d = w[r * o + oc] - mean;
+            var += d * d;
+        }
+        var /= k;
+        return new double[] {mean, 1.0 / Math.sqrt(var + eps)};
     }
 
     // ---- GroupNorm: x viewed as [n, s, c] (s = spatial positions), groups of c/groups channels --
