@@ -21,12 +21,16 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** Inference of BiT-R50x1 on the CPU backend: one forward pass of a batch (random weights; the work does not depend on them). */
+/**
+ * Inference of BiT-R50x1 on the CPU backend: one forward pass of a batch (random weights; the work does
+ * not depend on them). FLOPs: every convolution and the head ({@link Shapes#bitForwardFlops}).
+ * Average-time mode with 1 ms iterations: each iteration is exactly one forward pass.
+ */
 @State(Scope.Benchmark)
-@BenchmarkMode(Mode.SingleShotTime)
+@BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2)
-@Measurement(iterations = 5)
+@Warmup(iterations = 2, time = 1, timeUnit = TimeUnit.MILLISECONDS)
+@Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.MILLISECONDS)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
 public class BitForwardBenchmark {
 
@@ -41,11 +45,14 @@ public class BitForwardBenchmark {
 
     private BitResNet model;
     private Tensor input;
+    private double flops;
 
     @Setup
     public void setUp() {
         CpuParallel.setThreads(threads);
-        model = new BitResNet(BitConfig.named("BiT-R50x1", 1000, false), ParameterStore.random(CpuBackend.get(), 1));
+        BitConfig config = BitConfig.named("BiT-R50x1", 1000, false);
+        model = new BitResNet(config, ParameterStore.random(CpuBackend.get(), 1));
+        flops = Shapes.bitForwardFlops(config, resolution, batch);
         float[] x = new float[batch * resolution * resolution * 3];
         SplittableRandom rng = new SplittableRandom(2);
         for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble(-1, 1);
@@ -53,7 +60,9 @@ public class BitForwardBenchmark {
     }
 
     @Benchmark
-    public Tensor forward() {
-        return model.forward(input);
+    public Tensor forward(FlopRate rate) {
+        Tensor logits = model.forward(input);
+        rate.add(flops);
+        return logits;
     }
 }

@@ -73,6 +73,25 @@ class BitGoldenTest {
         assertEquals(8_022_599, count);
     }
 
+    /** A checkpoint whose head has another class count: the body loads, the new head starts at zero. */
+    @Test
+    void replacingTheHeadForNewClassesStartsItAtZero() {
+        try (NpzWeights weights = NpzWeights.open(Golden.path(WEIGHTS))) {
+            ParameterStore store = ParameterStore.from(CpuBackend.get(), weights, 0);
+            BitResNet model = new BitResNet(BitConfig.inferFrom(weights, WEIGHTS).withHead(5, true), store);
+            LoadReport report = store.report();
+            assertEquals(43, report.applied().size());
+            assertEquals(List.of("resnet/head/conv2d/kernel", "resnet/head/conv2d/bias"),
+                    report.mismatched().stream().map(LoadReport.Mismatch::key).toList());
+            for (String key : List.of("resnet/head/conv2d/kernel", "resnet/head/conv2d/bias")) {
+                for (double v : model.parameters().get(key).toDoubleArray()) assertEquals(0.0, v, key);
+            }
+            double[] logits = model.forward(input(DType.F32)).toDoubleArray();
+            assertEquals(15, logits.length);
+            for (double v : logits) assertEquals(0.0, v, "a zero head gives zero logits");
+        }
+    }
+
     @Test
     void forwardMatchesInFloat32() {
         BitResNet model = load(DType.F32).model();

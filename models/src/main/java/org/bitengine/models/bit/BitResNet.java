@@ -14,6 +14,7 @@ import org.bitengine.engine.nn.Params;
 import org.bitengine.engine.nn.StdConv2d;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.models.Classifier;
 
 /**
  * BiT's ResNet-v2, as the official {@code bit_pytorch.models.ResNetV2} computes it, on NHWC input
@@ -29,7 +30,7 @@ import org.bitengine.engine.tensor.Tensor;
  * Parameters carry the official checkpoint names under {@code resnet/}, so loading and saving
  * use the published naming and HWIO layout directly.
  */
-public final class BitResNet implements Module {
+public final class BitResNet implements Module, Classifier {
 
     /** Names of the intermediate tensors {@link #forward(Tensor, Map)} can report. */
     public static final List<String> TAPS = List.of("root_conv", "root", "block1", "block2", "block3", "block4", "head_gn_relu");
@@ -68,11 +69,37 @@ public final class BitResNet implements Module {
         headBias = head.get("bias", Shape.of(config.headSize()), Init.zeros());
     }
 
+    @Override
     public BitConfig config() {
         return config;
     }
 
+    @Override
+    public int numClasses() {
+        return config.headSize();
+    }
+
+    @Override
+    public int featureSize() {
+        return config.featureSize();
+    }
+
+    @Override
+    public String describe() {
+        return config.describe();
+    }
+
+    /** The head's keys: {@code resnet/head/conv2d/kernel} [1,1,features,classes] and {@code .../bias} [classes]. */
+    @Override
+    public List<String> headParameterKeys() {
+        return List.of(BitConfig.HEAD_KERNEL, HEAD_BIAS);
+    }
+
+    /** Key of the head's bias, beside {@link BitConfig#HEAD_KERNEL}. */
+    public static final String HEAD_BIAS = "resnet/head/conv2d/bias";
+
     /** Every parameter by its checkpoint key, in module order. */
+    @Override
     public Map<String, Tensor> parameters() {
         return store.parameters();
     }
@@ -84,15 +111,21 @@ public final class BitResNet implements Module {
     }
 
     /** x [N,H,W,3] → pre-logit features [N, 2048·width]: the head's pooled activations. */
+    @Override
     public Tensor features(Tensor x) {
         return pooledFeatures(x, null);
     }
 
+    /** features [N, 2048·width] → logits [N, classes]: the 1×1 head conv with bias, as a matmul. */
+    @Override
+    public Tensor head(Tensor features) {
+        int in = headKernel.shape().dim(2);
+        return Ops.add(Ops.matmul(features, Ops.reshape(headKernel, in, config.headSize())), headBias);
+    }
+
     /** Logits; when {@code taps} is not null, the tensors named in {@link #TAPS} are put into it (NHWC). */
     public Tensor forward(Tensor x, Map<String, Tensor> taps) {
-        Tensor f = pooledFeatures(x, taps);
-        int in = headKernel.shape().dim(2);
-        return Ops.add(Ops.matmul(f, Ops.reshape(headKernel, in, config.headSize())), headBias);
+        return head(pooledFeatures(x, taps));
     }
 
     private Tensor pooledFeatures(Tensor x, Map<String, Tensor> taps) {

@@ -12,8 +12,11 @@ import org.bitengine.engine.tensor.Tensor;
 
 /**
  * The CPU backend. Float64 runs the plain reference loops ({@link CpuReference},
- * {@link Conv2dReference}); float32 takes the fast paths where they exist (convolution and matmul
- * through the blocked {@link Sgemm}) and otherwise evaluates the reference in double precision and
+ * {@link Conv2dReference}), which the gradient checks and the float64 golden tests use. When all tensor
+ * arguments are float32 an op takes its fast path, tested against the reference: convolution and matmul
+ * through the blocked {@link Sgemm} ({@link Conv2dF32}), normalisation in {@link WeightStandardizeF32} and
+ * {@link GroupNormF32}, element-wise ops and reductions in {@link ElementwiseF32}, padding and pooling in
+ * {@link SpatialF32}. The rest (the loss, mixed dtypes) evaluates the reference in double precision and
  * rounds the result, which is at least as accurate as float32 arithmetic.
  */
 public final class CpuBackend implements Backend {
@@ -189,12 +192,14 @@ public final class CpuBackend implements Backend {
     @Override
     public Tensor weightStandardize(Tensor w, double eps) {
         int o = w.shape().dim(-1);
+        if (isF32(w)) return wrap(WeightStandardizeF32.forward(f32(w), w.size() / o, o, eps, new float[w.size()]), w.shape());
         return result(CpuReference.weightStandardize(doubles(w), w.size() / o, o, eps), w.shape(), w);
     }
 
     @Override
     public Tensor weightStandardizeBackward(Tensor w, Tensor dwHat, double eps) {
         int o = w.shape().dim(-1);
+        if (bothF32(w, dwHat)) return wrap(WeightStandardizeF32.backward(f32(w), f32(dwHat), w.size() / o, o, eps, new float[w.size()]), w.shape());
         return result(CpuReference.weightStandardizeBackward(doubles(w), doubles(dwHat), w.size() / o, o, eps), w.shape(), w);
     }
 
@@ -203,11 +208,16 @@ public final class CpuBackend implements Backend {
         int n = x.shape().dim(0);
         int c = x.shape().dim(-1);
         checkGroups(c, groups, gamma, beta);
+        Shape stats = Shape.of(n, groups);
+        if (allF32(x, gamma, beta)) {
+            float[] y = new float[x.size()], mean = new float[n * groups], rstd = new float[n * groups];
+            GroupNormF32.forward(f32(x), n, x.size() / (n * c), c, groups, f32(gamma), f32(beta), eps, y, mean, rstd);
+            return new GroupNormResult(wrap(y, x.shape()), wrap(mean, stats), wrap(rstd, stats));
+        }
         double[] y = new double[x.size()];
         double[] mean = new double[n * groups];
         double[] rstd = new double[n * groups];
         CpuReference.groupNorm(doubles(x), n, x.size() / (n * c), c, groups, doubles(gamma), doubles(beta), eps, y, mean, rstd);
-        Shape stats = Shape.of(n, groups);
         return new GroupNormResult(result(y, x.shape(), x), result(mean, stats, x), result(rstd, stats, x));
     }
 
@@ -215,6 +225,11 @@ public final class CpuBackend implements Backend {
     public GroupNormGrads groupNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, int groups) {
         int n = x.shape().dim(0);
         int c = x.shape().dim(-1);
+        if (allF32(dy, x, gamma, mean, rstd)) {
+            float[] dx = new float[x.size()], dgamma = new float[c], dbeta = new float[c];
+            GroupNormF32.backward(f32(dy), f32(x), n, x.size() / (n * c), c, groups, f32(gamma), f32(mean), f32(rstd), dx, dgamma, dbeta);
+            return new GroupNormGrads(wrap(dx, x.shape()), wrap(dgamma, gamma.shape()), wrap(dbeta, gamma.shape()));
+        }
         double[] dx = new double[x.size()];
         double[] dgamma = new double[c];
         double[] dbeta = new double[c];
@@ -234,6 +249,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor relu(Tensor x) {
+        if (isF32(x)) return wrap(ElementwiseF32.relu(f32(x), new float[x.size()]), x.shape());
         double[] v = doubles(x);
         // NaN passes through, as in torch.relu and the CUDA kernel, so a diverged run is not masked.
         for (int i = 0; i < v.length; i++) if (v[i] < 0) v[i] = 0;
@@ -242,6 +258,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor reluBackward(Tensor x, Tensor dy) {
+        if (bothF32(x, dy)) return wrap(ElementwiseF32.reluBackward(f32(x), f32(dy), new float[x.size()]), x.shape());
         double[] xv = doubles(x);
         double[] g = doubles(dy);
         for (int i = 0; i < g.length; i++) if (!(xv[i] > 0)) g[i] = 0;
@@ -253,6 +270,7 @@ public final class CpuBackend implements Backend {
         if (!isSuffix(b.shape(), a.shape()) && b.size() != 1) {
             throw new IllegalArgumentException(op + ": cannot broadcast " + b.shape() + " to " + a.shape());
         }
+        if (bothF32(a, b)) return wrap(ElementwiseF32.binary(op, f32(a), f32(b), new float[a.size()]), a.shape());
         double[] av = doubles(a);
         double[] bv = doubles(b);
         int period = bv.length;
@@ -262,6 +280,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor scale(Tensor x, double alpha) {
+        if (isF32(x)) return wrap(ElementwiseF32.scale(f32(x), alpha, new float[x.size()]), x.shape());
         double[] v = doubles(x);
         for (int i = 0; i < v.length; i++) v[i] *= alpha;
         return result(v, x.shape(), x);
@@ -273,6 +292,7 @@ public final class CpuBackend implements Backend {
         if (!isSuffix(target, x.shape()) && target.size() != 1) {
             throw new IllegalArgumentException("cannot sum " + x.shape() + " down to " + target);
         }
+        if (isF32(x)) return wrap(ElementwiseF32.sumToSuffix(f32(x), target.size(), new float[target.size()]), target);
         double[] v = doubles(x);
         double[] out = new double[target.size()];
         for (int i = 0; i < v.length; i++) out[i % out.length] += v[i];
@@ -281,6 +301,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor sum(Tensor x) {
+        if (isF32(x)) return wrap(new float[] {(float) ElementwiseF32.sum(f32(x))}, Shape.scalar());
         double s = 0;
         for (double v : doubles(x)) s += v;
         return result(new double[] {s}, Shape.scalar(), x);
@@ -290,6 +311,7 @@ public final class CpuBackend implements Backend {
     public void addInPlace(Tensor acc, Tensor x) {
         if (!acc.shape().equals(x.shape())) throw new IllegalArgumentException("addInPlace: " + acc.shape() + " vs " + x.shape());
         switch (storage(acc)) {
+            case CpuStorage.F32 s when isF32(x) -> ElementwiseF32.addInPlace(s.data(), f32(x));
             case CpuStorage.F32 s -> {
                 float[] a = s.data();
                 double[] v = doubles(x);
@@ -317,6 +339,7 @@ public final class CpuBackend implements Backend {
     public Tensor pad2d(Tensor x, int top, int bottom, int left, int right, double value) {
         int[] d = nhwc(x.shape(), "pad2d");
         Shape out = Shape.of(d[0], d[1] + top + bottom, d[2] + left + right, d[3]);
+        if (isF32(x)) return wrap(SpatialF32.pad2d(f32(x), d[0], d[1], d[2], d[3], top, bottom, left, right, (float) value, new float[out.size()]), out);
         return result(CpuReference.pad2d(doubles(x), d[0], d[1], d[2], d[3], top, bottom, left, right, value), out, x);
     }
 
@@ -324,6 +347,7 @@ public final class CpuBackend implements Backend {
     public Tensor crop2d(Tensor dy, int top, int bottom, int left, int right) {
         int[] d = nhwc(dy.shape(), "crop2d");
         Shape out = Shape.of(d[0], d[1] - top - bottom, d[2] - left - right, d[3]);
+        if (isF32(dy)) return wrap(SpatialF32.crop2d(f32(dy), d[0], d[1], d[2], d[3], top, bottom, left, right, new float[out.size()]), out);
         return result(CpuReference.crop2d(doubles(dy), d[0], d[1], d[2], d[3], top, bottom, left, right), out, dy);
     }
 
@@ -331,24 +355,28 @@ public final class CpuBackend implements Backend {
     public Tensor maxPool2d(Tensor x, int kernel, int stride) {
         int[] d = nhwc(x.shape(), "maxPool2d");
         Shape out = Shape.of(d[0], (d[1] - kernel) / stride + 1, (d[2] - kernel) / stride + 1, d[3]);
+        if (isF32(x)) return wrap(SpatialF32.maxPool2d(f32(x), d[0], d[1], d[2], d[3], kernel, stride, new float[out.size()]), out);
         return result(CpuReference.maxPool2d(doubles(x), d[0], d[1], d[2], d[3], kernel, stride), out, x);
     }
 
     @Override
     public Tensor maxPool2dBackward(Tensor x, Tensor dy, int kernel, int stride) {
         int[] d = nhwc(x.shape(), "maxPool2dBackward");
+        if (bothF32(x, dy)) return wrap(SpatialF32.maxPool2dBackward(f32(x), f32(dy), d[0], d[1], d[2], d[3], kernel, stride, new float[x.size()]), x.shape());
         return result(CpuReference.maxPool2dBackward(doubles(x), doubles(dy), d[0], d[1], d[2], d[3], kernel, stride), x.shape(), dy);
     }
 
     @Override
     public Tensor globalAvgPool(Tensor x) {
         int[] d = nhwc(x.shape(), "globalAvgPool");
+        if (isF32(x)) return wrap(SpatialF32.globalAvgPool(f32(x), d[0], d[1] * d[2], d[3], new float[d[0] * d[3]]), Shape.of(d[0], d[3]));
         return result(CpuReference.globalAvgPool(doubles(x), d[0], d[1] * d[2], d[3]), Shape.of(d[0], d[3]), x);
     }
 
     @Override
     public Tensor globalAvgPoolBackward(Tensor dy, Shape xShape) {
         int[] d = nhwc(xShape, "globalAvgPoolBackward");
+        if (isF32(dy)) return wrap(SpatialF32.globalAvgPoolBackward(f32(dy), d[0], d[1] * d[2], d[3], new float[xShape.size()]), xShape);
         return result(CpuReference.globalAvgPoolBackward(doubles(dy), d[0], d[1] * d[2], d[3]), xShape, dy);
     }
 
@@ -453,8 +481,17 @@ public final class CpuBackend implements Backend {
         throw new IllegalArgumentException("tensor on " + t.backend().name() + " passed to the CPU backend");
     }
 
+    private static boolean isF32(Tensor t) {
+        return t.dtype() == DType.F32;
+    }
+
     private static boolean bothF32(Tensor a, Tensor b) {
-        return a.dtype() == DType.F32 && b.dtype() == DType.F32;
+        return isF32(a) && isF32(b);
+    }
+
+    private static boolean allF32(Tensor... ts) {
+        for (Tensor t : ts) if (!isF32(t)) return false;
+        return true;
     }
 
     private static float[] f32(Tensor t) {

@@ -1,0 +1,41 @@
+package org.bitengine.models;
+
+import java.util.List;
+import java.util.Map;
+
+import org.bitengine.engine.nn.Module;
+import org.bitengine.engine.tensor.Tensor;
+
+/**
+ * An image classifier as the fine-tuning loop sees it: a backbone that turns an NHWC batch into
+ * pre-logit features, and a linear head on top. Splitting the two lets the loop train the head alone
+ * on cached features ({@code --freeze-backbone}) or fit it in closed form ({@code --linear-probe}).
+ */
+public interface Classifier extends Module {
+
+    /** x [N,H,W,3] → logits [N, numClasses()]; equal to {@code head(features(x))}. */
+    @Override
+    Tensor forward(Tensor x);
+
+    /** x [N,H,W,3] → pre-logit features [N, featureSize()]. */
+    Tensor features(Tensor x);
+
+    /** features [N, featureSize()] → logits [N, numClasses()]. */
+    Tensor head(Tensor features);
+
+    /** Every parameter by its checkpoint key, in module order. */
+    Map<String, Tensor> parameters();
+
+    /** The keys of the head's parameters (the ones a new head replaces); a subset of {@link #parameters()}. */
+    List<String> headParameterKeys();
+
+    int numClasses();
+
+    int featureSize();
+
+    /** The architecture as an immutable record (for BiT a {@link org.bitengine.models.bit.BitConfig}). */
+    Record config();
+
+    /** A short human-readable description of the architecture. */
+    String describe();
+}

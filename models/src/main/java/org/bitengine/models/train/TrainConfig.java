@@ -1,0 +1,207 @@
+package org.bitengine.models.train;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bitengine.engine.BitEngineException;
+
+/**
+ * The effective configuration of a fine-tuning run: every flag with the BiT-HyperRule's choices filled
+ * in. It is printed when a run starts and saved as the {@code "config"} object of {@code config.json},
+ * from which {@code finetune --resume} rebuilds the run exactly.
+ *
+ * @param data             training data (image folder, .npz, idx, CIFAR binary)
+ * @param val              validation data given with {@code --val}, or null
+ * @param valSplit         fraction of the training data held out for validation (stratified, seeded), or null
+ * @param examplesPerClass few-shot: examples kept per class (seeded), or null for all
+ * @param weights          the checkpoint fine-tuning starts from, or null for a random init
+ * @param model            architecture name ({@code BiT-R50x1} …, or {@code custom})
+ * @param blockUnits       units per block (4 numbers)
+ * @param width            width factor
+ * @param keepHead         keep the checkpoint's head instead of a new zero head
+ * @param augment          random crop + flip (false: resize only)
+ * @param shuffle          shuffle the training data each epoch
+ * @param batch            examples per optimizer step
+ * @param batchSplit       micro-batches per step (gradients accumulate; batch / batchSplit each)
+ * @param evalBatch        examples per forward pass during evaluation and feature extraction
+ * @param schedule         learning rate of each step and the step count
+ * @param mixup            MixUp α (0: off)
+ * @param resolution       images are resized to resolution² before the random crop (BiT's precrop)
+ * @param crop             the network's input size; evaluation resizes to crop²
+ * @param lrScaleByBatch   whether lr·B/512 and steps·512/B were applied
+ * @param mode             full fine-tuning, head only on cached features, or a closed-form linear probe
+ * @param ridgeLambda      L2 penalty of the linear probe
+ * @param evalEvery        evaluate every this many steps (0: only at the end)
+ * @param checkpointEvery  checkpoint every this many steps (0: only at the end)
+ * @param earlyStopPatience stop after this many evaluations without a better top-1 (0: off)
+ * @param seed             seeds data order, augmentation, MixUp, splits and a random init
+ * @param threads          CPU threads (bit-identical resumes need the same count)
+ * @param device           the device that runs the model ({@code cpu})
+ */
+public record TrainConfig(String data, String val, Double valSplit, Integer examplesPerClass,
+                          String weights, String model, List<Integer> blockUnits, int width, boolean keepHead,
+                          boolean augment, boolean shuffle,
+                          int batch, int batchSplit, int evalBatch,
+                          Schedule schedule, double mixup, int resolution, int crop, boolean lrScaleByBatch,
+                          Mode mode, double ridgeLambda,
+                          int evalEvery, int checkpointEvery, int earlyStopPatience,
+                          long seed, int threads, String device) {
+
+    /** What is trained. */
+    public enum Mode {
+        /** Every parameter, by SGD. */
+        FULL("full"),
+        /** The head only, by SGD on pre-logit features computed once ({@code --freeze-backbone}). */
+        FROZEN_BACKBONE("freeze-backbone"),
+        /** The head in closed form (ridge regression) on the cached features ({@code --linear-probe}). */
+        LINEAR_PROBE("linear-probe");
+
+        private final String flag;
+
+        Mode(String flag) {
+            this.flag = flag;
+        }
+
+        public String flag() {
+            return flag;
+        }
+
+        static Mode ofFlag(String s) {
+            for (Mode m : values()) if (m.flag.equals(s)) return m;
+            throw new IllegalArgumentException(s);
+        }
+    }
+
+    public TrainConfig {
+        blockUnits = List.copyOf(blockUnits);
+    }
+
+    /** Examples per forward/backward pass during training. */
+    public int microBatch() {
+        return batch / batchSplit;
+    }
+
+    /** The config as the {@code "config"} object of config.json (key order fixed, doubles exact). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("data", data);
+        m.put("val", val);
+        m.put("val_split", valSplit);
+        m.put("examples_per_class", examplesPerClass);
+        m.put("weights", weights);
+        m.put("model", model);
+        m.put("block_units", blockUnits);
+        m.put("width", width);
+        m.put("keep_head", keepHead);
+        m.put("augment", augment);
+        m.put("shuffle", shuffle);
+        m.put("batch", batch);
+        m.put("batch_split", batchSplit);
+        m.put("eval_batch", evalBatch);
+        m.put("schedule", schedule.kind().flag());
+        m.put("schedule_supports", schedule.supports());
+        m.put("lr", schedule.baseLr());
+        m.put("steps", schedule.totalSteps());
+        m.put("mixup", mixup);
+        m.put("resolution", resolution);
+        m.put("crop", crop);
+        m.put("lr_scale_by_batch", lrScaleByBatch);
+        m.put("mode", mode.flag());
+        m.put("ridge_lambda", ridgeLambda);
+        m.put("eval_every", evalEvery);
+        m.put("checkpoint_every", checkpointEvery);
+        m.put("early_stop_patience", earlyStopPatience);
+        m.put("seed", seed);
+        m.put("threads", threads);
+        m.put("device", device);
+        return m;
+    }
+
+    /** Reads the {@code "config"} object of a run's config.json; {@code source} names the file in errors. */
+    public static TrainConfig fromMap(Map<String, Object> m, String source) {
+        Reader r = new Reader(m, source);
+        Schedule.Kind kind = switch (r.string("schedule")) {
+            case "bit" -> Schedule.Kind.BIT;
+            case "constant" -> Schedule.Kind.CONSTANT;
+            default -> throw r.bad("schedule");
+        };
+        List<Integer> supports = r.ints("schedule_supports");
+        int[] s = supports.stream().mapToInt(Integer::intValue).toArray();
+        Schedule schedule;
+        try {
+            schedule = new Schedule(kind, s, r.number("lr"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("schedule_supports");
+        }
+        Mode mode;
+        try {
+            mode = Mode.ofFlag(r.string("mode"));
+        } catch (IllegalArgumentException e) {
+            throw r.bad("mode");
+        }
+        Double valSplit = r.optionalNumber("val_split");
+        Double epc = r.optionalNumber("examples_per_class");
+        return new TrainConfig(r.string("data"), r.optionalString("val"), valSplit, epc == null ? null : epc.intValue(),
+                r.optionalString("weights"), r.string("model"), r.ints("block_units"), r.integer("width"), r.bool("keep_head"),
+                r.bool("augment"), r.bool("shuffle"),
+                r.integer("batch"), r.integer("batch_split"), r.integer("eval_batch"),
+                schedule, r.number("mixup"), r.integer("resolution"), r.integer("crop"), r.bool("lr_scale_by_batch"),
+                mode, r.number("ridge_lambda"),
+                r.integer("eval_every"), r.integer("checkpoint_every"), r.integer("early_stop_patience"),
+                (long) r.number("seed"), r.integer("threads"), r.string("device"));
+    }
+
+    /** Typed access to a parsed JSON object, with one-line errors naming the file and key. */
+    private record Reader(Map<String, Object> m, String source) {
+
+        BitEngineException bad(String key) {
+            return new BitEngineException(source + ": key \"config\"." + key + " is missing or has the wrong type (found "
+                    + m.get(key) + "); the file was not written by this version of bit-engine or was edited");
+        }
+
+        String string(String key) {
+            if (m.get(key) instanceof String s) return s;
+            throw bad(key);
+        }
+
+        String optionalString(String key) {
+            Object v = m.get(key);
+            if (v == null && m.containsKey(key)) return null;
+            return string(key);
+        }
+
+        double number(String key) {
+            if (m.get(key) instanceof Double d) return d;
+            throw bad(key);
+        }
+
+        Double optionalNumber(String key) {
+            Object v = m.get(key);
+            if (v == null && m.containsKey(key)) return null;
+            return number(key);
+        }
+
+        int integer(String key) {
+            double d = number(key);
+            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) throw bad(key);
+            return (int) d;
+        }
+
+        boolean bool(String key) {
+            if (m.get(key) instanceof Boolean b) return b;
+            throw bad(key);
+        }
+
+        List<Integer> ints(String key) {
+            if (!(m.get(key) instanceof List<?> list)) throw bad(key);
+            List<Integer> out = new ArrayList<>();
+            for (Object o : list) {
+                if (!(o instanceof Double d) || d != Math.rint(d)) throw bad(key);
+                out.add(d.intValue());
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,563 @@
+package org.bitengine.models.train;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+import org.bitengine.engine.BitEngineException;
+import org.bitengine.engine.autograd.Ops;
+import org.bitengine.engine.autograd.Tape;
+import org.bitengine.engine.optim.Sgd;
+import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.data.Batch;
+import org.bitengine.io.data.BatchLoader;
+import org.bitengine.io.data.ImageDataset;
+import org.bitengine.io.image.Transform;
+import org.bitengine.io.image.Transforms;
+import org.bitengine.models.Classifier;
+import org.bitengine.models.eval.Evaluation;
+import org.bitengine.models.probe.LinearProbe;
+
+/**
+ * The fine-tuning loop of the official {@code bit_pytorch/train.py}, step for step:
+ *
+ * <pre>
+ * step = 0
+ * loop: lr = schedule.lr(step); stop when null
+ *       λ = Beta(α, α) drawn for this step (1 without MixUp)
+ *       for each of the batch_split micro-batches (batch / batch_split examples, batch number step·split + j):
+ *           x, y ← MixUp(x, y, λ, a fresh permutation)
+ *           loss = mean cross-entropy; (loss / batch_split).backward()       — gradients accumulate
+ *       SGD step with lr (momentum 0.9, no weight decay), zero the gradients, step += 1
+ *       every eval_every steps: evaluate (early stopping); every checkpoint_every steps: checkpoint
+ * at the end: evaluate, final checkpoint, weights.npz, curves.png
+ * </pre>
+ *
+ * With warm-up the first step runs with lr 0: it only fills the momentum buffers, as in the official
+ * code. The data order is the batch loader's pure function of (seed, batch number) and MixUp's draws a
+ * pure function of (seed, step), so a run resumed from a checkpoint continues exactly where the
+ * uninterrupted run would be.
+ *
+ * <p>With the backbone frozen the pre-logit features of every training and validation example are
+ * computed once (resized to the crop, no augmentation) and only the head is trained on them; MixUp
+ * then mixes the features. The linear probe fits the head to those features in closed form.
+ */
+final class Trainer {
+
+    private final TrainConfig cfg;
+    private final Classifier model;
+    private final TrainData data;
+    private final RunDir run;
+    private final PrintWriter out;
+    private final Consumer<String> warnings;
+    private final Integer stopAfterStep;
+    private final boolean terminal;
+    private final List<String> classes;
+    private int loaderWarnings;
+
+    private Progress progress;
+    private int step;
+    private double elapsedBefore;
+    private long startNanos;
+    private int bestStep = -1;
+    private double bestTop1 = Double.NEGATIVE_INFINITY;
+    private int evalsSinceBest;
+    private int lastEvalStep = -1;
+    private boolean earlyStopped;
+    private RunDir.Checkpoint lastCheckpoint;
+    private Evaluation lastEval;
+
+    Trainer(TrainConfig cfg, Classifier model, TrainData data, RunDir run, PrintWriter out, Consumer<String> warnings,
+            Integer stopAfterStep, boolean terminal) {
+        this.cfg = cfg;
+        this.model = model;
+        this.data = data;
+        this.run = run;
+        this.out = out;
+        this.warnings = w -> {
+            loaderWarnings++;
+            warnings.accept(w);
+        };
+        this.stopAfterStep = stopAfterStep;
+        this.terminal = terminal;
+        this.classes = data.train().classes();
+    }
+
+    /** What the run ended with. */
+    record Result(int steps, Evaluation finalEval, int bestStep, boolean earlyStopped, boolean stoppedEarlyByRequest,
+                  long skippedImages, double seconds) {}
+
+    /** Runs (or, with {@code resumeFrom}, continues) the training and writes the final files. */
+    Result run(TrainState resumeFrom, RunDir.Checkpoint resumeCheckpoint) {
+        if (resumeFrom != null) {
+            step = resumeFrom.step();
+            elapsedBefore = resumeFrom.elapsedSeconds();
+            bestStep = resumeFrom.bestStep();
+            bestTop1 = resumeFrom.bestTop1();
+            evalsSinceBest = resumeFrom.evalsSinceBest();
+            lastEvalStep = resumeFrom.lastEvalStep();
+            earlyStopped = resumeFrom.earlyStopped();
+            lastCheckpoint = resumeCheckpoint;
+        }
+        startNanos = System.nanoTime();
+        int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
+        Map<String, Tensor> trainable = trainableParameters();
+        Sgd sgd = new Sgd(trainable, HyperRule.MOMENTUM);
+        if (resumeFrom != null) restoreMomentum(sgd, trainable, resumeFrom);
+
+        boolean stoppedByRequest = false;
+        try (MetricsFile metrics = MetricsFile.append(run.metrics())) {
+            if (cfg.mode() == TrainConfig.Mode.FULL) {
+                Transform transform = cfg.augment() ? Transforms.train(cfg.resolution(), cfg.crop()) : Transforms.noAugment(cfg.crop());
+                try (BatchLoader loader = new BatchLoader(data.train(), transform, cfg.microBatch(), cfg.shuffle(), false,
+                        cfg.seed(), threads, 2, warnings);
+                     Validation val = Validation.ofImages(data.val(), model, cfg, threads, warnings)) {
+                    stoppedByRequest = loop(sgd, metrics, val, (number, micro) -> {
+                        Batch b = loader.batch(number);
+                        return new Micro(slice(b), b.labels(), b.n(), new int[] {b.height(), b.width(), 3});
+                    }, model::forward);
+                }
+            } else {
+                FeatureSet train = FeatureSet.extract("training", data.train(), model, cfg, threads, warnings, this::note);
+                FeatureSet valFeatures = data.val() == null ? null
+                        : FeatureSet.extract("validation", data.val(), model, cfg, threads, warnings, this::note);
+                try (Validation val = Validation.ofFeatures(valFeatures, model, cfg)) {
+                    if (cfg.mode() == TrainConfig.Mode.LINEAR_PROBE) {
+                        linearProbe(train, metrics, val);
+                    } else {
+                        int dim = model.featureSize();
+                        stoppedByRequest = loop(sgd, metrics, val, (number, micro) -> train.batch(number, cfg.microBatch(),
+                                cfg.shuffle(), cfg.seed(), dim), model::head);
+                    }
+                }
+            }
+        }
+        // Loaders warn once per unreadable image (and count it again each epoch), so the warnings count images.
+        long skipped = data.skippedAtOpen() + loaderWarnings;
+        double seconds = elapsedBefore + (System.nanoTime() - startNanos) / 1e9;
+        if (stoppedByRequest) {
+            return new Result(step, lastEval, bestStep, earlyStopped, true, skipped, seconds);
+        }
+        finish(sgd);
+        return new Result(step, lastEval, bestStep, earlyStopped, false, skipped, seconds);
+    }
+
+    private Map<String, Tensor> trainableParameters() {
+        if (cfg.mode() == TrainConfig.Mode.FULL) return model.parameters();
+        Map<String, Tensor> head = new LinkedHashMap<>();
+        for (String k : model.headParameterKeys()) head.put(k, model.parameters().get(k));
+        return head;
+    }
+
+    /**
+     * Sgd creates a parameter's momentum buffer (zero) at its first update and offers no setter: a step
+     * with lr 0 on zero gradients creates every buffer and leaves the parameters untouched
+     * ({@code buf = 0.9·0 + 0; p −= 0·0}), and adding the saved buffer to the zero one restores it exactly.
+     */
+    private static void restoreMomentum(Sgd sgd, Map<String, Tensor> trainable, TrainState state) {
+        if (state.momentum().isEmpty()) return;
+        for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
+            if (!state.momentum().containsKey(e.getKey())) continue;
+            Tensor p = e.getValue();
+            p.setGrad(p.backend().zeros(p.dtype(), p.shape()));
+        }
+        sgd.step(0.0);
+        sgd.zeroGrad();
+        for (Map.Entry<String, float[]> e : state.momentum().entrySet()) {
+            Tensor buf = sgd.momentumBuffers().get(e.getKey());
+            if (buf == null) {
+                throw new BitEngineException("the checkpoint's train state has momentum for '" + e.getKey()
+                        + "', which this run does not train; the run directory does not match its config.json");
+            }
+            float[] saved = e.getValue();
+            if (saved.length != buf.size()) {
+                throw new BitEngineException("the checkpoint's momentum for '" + e.getKey() + "' has " + saved.length
+                        + " values, the parameter " + buf.size() + "; the run directory does not match its config.json");
+            }
+            buf.backend().addInPlace(buf, buf.backend().fromHost(saved, buf.shape()));
+        }
+    }
+
+    /** One micro-batch's input (images [n,H,W,3] or features [n,dim]) and labels. */
+    record Micro(float[] x, int[] labels, int n, int[] exampleShape) {
+        int perExample() {
+            int s = 1;
+            for (int d : exampleShape) s *= d;
+            return s;
+        }
+
+        Tensor tensor(float[] values) {
+            int[] dims = new int[exampleShape.length + 1];
+            dims[0] = n;
+            System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
+            return Tensor.of(values, dims);
+        }
+    }
+
+    @FunctionalInterface
+    interface MicroSource {
+        Micro get(long batchNumber, int micro);
+    }
+
+    @FunctionalInterface
+    interface Net {
+        Tensor apply(Tensor x);
+    }
+
+    /** The optimisation loop; true when it ended at {@code --stop-after-step}. */
+    private boolean loop(Sgd sgd, MetricsFile metrics, Validation val, MicroSource source, Net net) {
+        int total = cfg.schedule().totalSteps();
+        int split = cfg.batchSplit();
+        int classesCount = model.numClasses();
+        progress = new Progress(out, total, step, terminal);
+        if (step > 0) note("resuming at step " + step + "/" + total);
+        while (!earlyStopped) {
+            Double lr = cfg.schedule().lr(step);
+            if (lr == null) break;
+            if (stopAfterStep != null && step >= stopAfterStep) {
+                progress.message("stopped after step " + step + " (--stop-after-step); continue with: finetune --resume " + run.root());
+                return true;
+            }
+            long t0 = System.nanoTime();
+            double lambda = MixUp.lambda(cfg.mixup(), cfg.seed(), step);
+            double lossSum = 0;
+            int images = 0;
+            try {
+                for (int j = 0; j < split; j++) {
+                    Micro m = source.get((long) step * split + j, j);
+                    if (m.n() == 0) continue; // every image of this micro-batch failed to decode
+                    float[] x = m.x();
+                    double[] soft;
+                    if (cfg.mixup() > 0) {
+                        int[] perm = MixUp.permutation(cfg.seed(), step, j, m.n());
+                        MixUp.Mixed mixed = MixUp.mix(x, m.labels(), m.n(), m.perExample(), classesCount, lambda, perm);
+                        x = mixed.x();
+                        soft = mixed.softLabels();
+                    } else {
+                        soft = null;
+                    }
+                    Tensor target = soft == null ? Tensor.ofInts(m.labels(), m.n()) : Tensor.of(soft, m.n(), classesCount);
+                    try (Tape tape = Tape.record()) {
+                        Tensor loss = Ops.mean(Ops.softmaxCrossEntropy(net.apply(m.tensor(x)), target));
+                        double value = loss.item();
+                        if (!Double.isFinite(value)) throw diverged(value, lr, j);
+                        lossSum += value;
+                        tape.backward(split == 1 ? loss : Ops.scale(loss, 1.0 / split));
+                    }
+                    images += m.n();
+                }
+            } catch (OutOfMemoryError e) {
+                throw outOfMemory();
+            }
+            sgd.step(lr);
+            sgd.zeroGrad();
+            step++;
+            double dt = (System.nanoTime() - t0) / 1e9;
+            double loss = lossSum / split;
+            metrics.train(step - 1, loss, lr, images / dt, elapsed());
+            progress.step(step, loss, lr, images / dt);
+            boolean last = cfg.schedule().lr(step) == null;
+            if (!last && val.present() && cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0) {
+                evaluate(val, metrics);
+            }
+            boolean stopping = stopAfterStep != null && step >= stopAfterStep;
+            if (!last && !earlyStopped && cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
+                checkpoint(sgd);
+            }
+            if (stopping && !last && !earlyStopped) {
+                progress.message("stopped after step " + step + " (--stop-after-step); continue with: finetune --resume " + run.root());
+                return true;
+            }
+        }
+        progress.endLine();
+        if (val.present() && lastEvalStep != step) evaluate(val, metrics);
+        return false;
+    }
+
+    private BitEngineException diverged(double value, double lr, int micro) {
+        String where = cfg.batchSplit() > 1 ? " (micro-batch " + (micro + 1) + "/" + cfg.batchSplit() + ")" : "";
+        String kept = lastCheckpoint != null
+                ? "the last good checkpoint is " + lastCheckpoint.dir() + " (step " + lastCheckpoint.step() + ")"
+                : "no checkpoint had been written yet";
+        if (progress != null) progress.endLine();
+        return new BitEngineException("training diverged: the loss is " + (Double.isNaN(value) ? "NaN" : value > 0 ? "+inf" : "-inf")
+                + " at step " + step + where + " (lr " + org.bitengine.io.json.Json.number(lr) + "); stopped there, " + kept
+                + "; lower --lr (or check the data) and start a new run");
+    }
+
+    /** A parameter with a NaN or infinite value, or null: a checkpoint is only written from finite weights. */
+    private String nonFinite() {
+        for (Map.Entry<String, Tensor> e : model.parameters().entrySet()) {
+            for (float v : e.getValue().toFloatArray()) {
+                if (!Float.isFinite(v)) return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    private BitEngineException outOfMemory() {
+        String kept = lastCheckpoint != null ? "; the last good checkpoint is " + lastCheckpoint.dir() : "";
+        return new BitEngineException("out of memory at step " + step + " with micro-batches of " + cfg.microBatch() + " images of "
+                + cfg.crop() + "x" + cfg.crop() + " (Java heap " + Runtime.getRuntime().maxMemory() / (1 << 20)
+                + " MB): raise --batch-split (e.g. --batch-split " + cfg.batchSplit() * 2 + "), lower --crop, or give Java more memory"
+                + " with java -Xmx..." + kept);
+    }
+
+    private double elapsed() {
+        return elapsedBefore + (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    private void evaluate(Validation val, MetricsFile metrics) {
+        Evaluation e;
+        try {
+            e = val.run(classes);
+        } catch (OutOfMemoryError oom) {
+            throw outOfMemory();
+        }
+        lastEval = e;
+        lastEvalStep = step;
+        metrics.eval(step, e.meanLoss(), e.top1(), e.topK(), e.n());
+        String line = String.format(Locale.ROOT, "eval at step %d: val loss %.4f, top-1 %.4f, top-%d %.4f (%d images)",
+                step, e.meanLoss(), e.top1(), e.k(), e.topK(), e.n());
+        if (cfg.earlyStopPatience() > 0) {
+            if (e.top1() > bestTop1) {
+                int previous = bestStep;
+                bestTop1 = e.top1();
+                bestStep = step;
+                evalsSinceBest = 0;
+                // The latest checkpoint (where a resume would start) may still name the previous best file.
+                run.saveBest(step, model.parameters(), previous);
+                line += " — best so far";
+            } else {
+                evalsSinceBest++;
+                line += String.format(Locale.ROOT, " — no better than %.4f at step %d (%d/%d)", bestTop1, bestStep,
+                        evalsSinceBest, cfg.earlyStopPatience());
+                if (evalsSinceBest >= cfg.earlyStopPatience()) earlyStopped = true;
+            }
+        }
+        progress.message(line);
+        if (earlyStopped) {
+            progress.message("early stopping: no better validation top-1 in " + cfg.earlyStopPatience() + " evaluations");
+        }
+    }
+
+    private void checkpoint(Sgd sgd) {
+        String bad = nonFinite();
+        if (bad != null) {
+            String kept = lastCheckpoint != null
+                    ? "the last good checkpoint is " + lastCheckpoint.dir() + " (step " + lastCheckpoint.step() + ")"
+                    : "no checkpoint had been written yet";
+            if (progress != null) progress.endLine();
+            throw new BitEngineException("training diverged: parameter '" + bad + "' is no longer finite after step " + step
+                    + " (lr " + org.bitengine.io.json.Json.number(cfg.schedule().baseLr()) + "); stopped there without writing a checkpoint, "
+                    + kept + "; lower --lr (or check the data) and start a new run");
+        }
+        Map<String, float[]> momentum = new LinkedHashMap<>();
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : sgd.momentumBuffers().entrySet()) {
+            momentum.put(e.getKey(), e.getValue().toFloatArray());
+            shapes.put(e.getKey(), e.getValue().shape().dims());
+        }
+        TrainState state = new TrainState(step, cfg.seed(), elapsed(), momentum, shapes, bestStep,
+                bestTop1, evalsSinceBest, lastEvalStep, earlyStopped);
+        lastCheckpoint = run.saveCheckpoint(step, model.parameters(), state.toArrays());
+        if (bestStep >= 0) run.pruneBest(bestStep);
+    }
+
+    /** Final checkpoint, final weights (the best ones with early stopping), curves. */
+    private void finish(Sgd sgd) {
+        if (lastCheckpoint == null || lastCheckpoint.step() != step || earlyStopped) checkpoint(sgd);
+        Path finalWeights = run.finalWeights();
+        if (cfg.earlyStopPatience() > 0 && bestStep >= 0) {
+            copyAtomically(run.bestWeights(bestStep), finalWeights);
+            note(String.format(Locale.ROOT, "restored the best weights: step %d, val top-1 %.4f", bestStep, bestTop1));
+        } else {
+            org.bitengine.io.checkpoint.Checkpoints.saveWeights(finalWeights, model.parameters());
+        }
+        Curves.write(run, this::note);
+    }
+
+    private static void copyAtomically(Path from, Path to) {
+        Path temp = to.resolveSibling(to.getFileName() + ".tmp-copy");
+        try {
+            Files.copy(from, temp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new BitEngineException("cannot write " + to + " from " + from + ": " + e.getMessage() + "; check free disk space");
+        }
+    }
+
+    private void note(String line) {
+        if (progress != null) {
+            progress.message(line);
+        } else {
+            out.println(line);
+            out.flush();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Linear probe
+
+    private void linearProbe(FeatureSet train, MetricsFile metrics, Validation val) {
+        note(String.format(Locale.ROOT, "fitting the head in closed form (ridge regression, lambda %s) on %d x %d features",
+                org.bitengine.io.json.Json.number(cfg.ridgeLambda()), train.n(), model.featureSize()));
+        LinearProbe.Head head = LinearProbe.fitRidge(train.features(), train.n(), model.featureSize(), train.labels(),
+                model.numClasses(), cfg.ridgeLambda());
+        List<String> keys = model.headParameterKeys();
+        assign(model.parameters().get(keys.get(0)), head.kernel());
+        assign(model.parameters().get(keys.get(1)), head.bias());
+        progress = new Progress(out, 0, 0, terminal);
+        if (val.present()) evaluate(val, metrics);
+    }
+
+    /**
+     * Sets a parameter's values exactly through backend operations only: an SGD update with lr 1,
+     * momentum 0 and the parameter as its own gradient zeroes it ({@code p −= 1·p}), then the values are
+     * added.
+     */
+    private static void assign(Tensor p, float[] values) {
+        Tensor buf = p.backend().zeros(p.dtype(), p.shape());
+        p.backend().sgdMomentumInPlace(p, p.backend().copy(p), buf, 1.0, 0.0);
+        p.backend().addInPlace(p, p.backend().fromHost(values, p.shape()));
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Cached features (frozen backbone, linear probe)
+
+    /** Pre-logit features of a dataset, computed once without augmentation. */
+    record FeatureSet(float[] features, int[] labels, int n, int dim, long skipped) {
+
+        static FeatureSet extract(String what, ImageDataset d, Classifier model, TrainConfig cfg, int threads,
+                                  Consumer<String> warnings, Consumer<String> note) {
+            int dim = model.featureSize();
+            long t0 = System.nanoTime();
+            note.accept("computing the " + what + " features once: " + d.size() + " images at " + cfg.crop() + "x" + cfg.crop());
+            float[] feats = new float[d.size() * dim];
+            int[] labels = new int[d.size()];
+            int[] count = {0};
+            long skipped;
+            try (BatchLoader loader = new BatchLoader(d, Transforms.noAugment(cfg.crop()), cfg.evalBatch(), false, false,
+                    cfg.seed(), threads, 2, warnings)) {
+                loader.forEachBatchOfOneEpoch(b -> {
+                    float[] f = model.features(Tensor.of(slice(b), b.n(), b.height(), b.width(), 3)).toFloatArray();
+                    System.arraycopy(f, 0, feats, count[0] * dim, b.n() * dim);
+                    System.arraycopy(b.labels(), 0, labels, count[0], b.n());
+                    count[0] += b.n();
+                });
+                skipped = loader.skippedExamples();
+            } catch (OutOfMemoryError e) {
+                throw new BitEngineException("out of memory computing features in batches of " + cfg.evalBatch() + " images of "
+                        + cfg.crop() + "x" + cfg.crop() + ": lower --eval-batch or give Java more memory with java -Xmx...");
+            }
+            int n = count[0];
+            if (n == 0) throw new BitEngineException("no " + what + " image could be read; check the data");
+            note.accept(String.format(Locale.ROOT, "  %d x %d features in %.1f s", n, dim, (System.nanoTime() - t0) / 1e9));
+            return new FeatureSet(n == d.size() ? feats : java.util.Arrays.copyOf(feats, n * dim),
+                    n == d.size() ? labels : java.util.Arrays.copyOf(labels, n), n, dim, skipped);
+        }
+
+        /**
+         * Micro-batch {@code number}: epochs of ⌈n / size⌉ batches over a seeded permutation of the
+         * cached rows (index order without shuffling), the last batch of an epoch short.
+         */
+        Micro batch(long number, int size, boolean shuffle, long seed, int dim) {
+            long perEpoch = (n + size - 1) / size;
+            long epoch = number / perEpoch;
+            int start = (int) (number % perEpoch) * size;
+            int end = Math.min(start + size, n);
+            int[] order = order(epoch, shuffle, seed);
+            float[] x = new float[(end - start) * dim];
+            int[] y = new int[end - start];
+            for (int i = start; i < end; i++) {
+                System.arraycopy(features, order[i] * dim, x, (i - start) * dim, dim);
+                y[i - start] = labels[order[i]];
+            }
+            return new Micro(x, y, end - start, new int[] {dim});
+        }
+
+        private int[] order(long epoch, boolean shuffle, long seed) {
+            int[] o = new int[n];
+            for (int i = 0; i < n; i++) o[i] = i;
+            if (!shuffle) return o;
+            SplittableRandom rng = new SplittableRandom(MixUp.mix64(MixUp.mix64(seed ^ 0x4645415455524553L) + epoch));
+            for (int i = n - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = o[i];
+                o[i] = o[j];
+                o[j] = t;
+            }
+            return o;
+        }
+    }
+
+    static float[] slice(Batch b) {
+        int len = b.n() * b.height() * b.width() * 3;
+        return b.x().length == len ? b.x() : java.util.Arrays.copyOf(b.x(), len);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Validation
+
+    /** The validation set: images through the eval transform, or cached features through the head. */
+    static final class Validation implements AutoCloseable {
+        private final BatchLoader loader;
+        private final FeatureSet features;
+        private final Classifier model;
+        private final int batch;
+
+        private Validation(BatchLoader loader, FeatureSet features, Classifier model, int batch) {
+            this.loader = loader;
+            this.features = features;
+            this.model = model;
+            this.batch = batch;
+        }
+
+        static Validation ofImages(ImageDataset val, Classifier model, TrainConfig cfg, int threads, Consumer<String> warnings) {
+            BatchLoader loader = val == null ? null
+                    : new BatchLoader(val, Transforms.eval(cfg.crop()), cfg.evalBatch(), false, false, cfg.seed(), threads, 2, warnings);
+            return new Validation(loader, null, model, cfg.evalBatch());
+        }
+
+        static Validation ofFeatures(FeatureSet features, Classifier model, TrainConfig cfg) {
+            return new Validation(null, features, model, cfg.evalBatch());
+        }
+
+        boolean present() {
+            return loader != null || features != null;
+        }
+
+        Evaluation run(List<String> classes) {
+            Evaluation e = new Evaluation(classes);
+            if (loader != null) {
+                loader.forEachBatchOfOneEpoch(b -> {
+                    Tensor logits = model.forward(Tensor.of(slice(b), b.n(), b.height(), b.width(), 3));
+                    e.add(logits.toFloatArray(), b.labels(), b.n());
+                });
+            } else if (features != null) {
+                int dim = features.dim();
+                for (int start = 0; start < features.n(); start += batch) {
+                    int n = Math.min(batch, features.n() - start);
+                    float[] x = java.util.Arrays.copyOfRange(features.features(), start * dim, (start + n) * dim);
+                    Tensor logits = model.head(Tensor.of(x, n, dim));
+                    e.add(logits.toFloatArray(), java.util.Arrays.copyOfRange(features.labels(), start, start + n), n);
+                }
+            }
+            return e;
+        }
+
+        @Override
+        public void close() {
+            if (loader != null) loader.close();
+        }
+    }
+
+}
