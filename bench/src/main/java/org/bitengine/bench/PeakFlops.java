@@ -19,12 +19,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * The machine's own ceilings, measured from Java, which every other benchmark is reported against.
  *
  * <h2>fma: peak fp32 FMA throughput</h2>
- * Each thread runs {@link #fmaChains} over four private 4 KB arrays (16 KB, L1-resident): per element,
- * four dependent chains of 8 {@code Math.fma}, each element loaded once and stored once per pass. C2's
- * superword pass turns the element loop into 512-bit {@code vfmadd231ps zmm} and unrolls it twice, so
- * 8 independent vector chains are in flight (checked with {@code scripts/bench/check_fma_asm.sh}, which
- * disassembles the compiled loop); loads and stores are 1/8 of the FMAs, so the loop is bound by the
- * FMA units alone. A C version (scripts/bench/peak_fma.c, registers only) confirms the figure.
+ * Each thread runs {@link #fmaChains} over a private 16 KB float array (L1-resident): per element a
+ * dependent chain of 4 {@code Math.fma}, loaded and stored once per pass. C2's superword pass turns the
+ * element loop into 512-bit {@code vfmadd231ps zmm} and unrolls it, so independent vector chains cover
+ * the FMA latency and the loop is bound by the FMA units (checked with
+ * {@code scripts/bench/check_fma_asm.sh}, which disassembles the compiled loop). A C version
+ * (scripts/bench/peak_fma.c, registers only) confirms the figure.
  *
  * <h2>triad: sustainable memory bandwidth</h2>
  * STREAM's triad {@code a[i] = b[i] + s·c[i]} over three 32 MB arrays (three times the L3), split over
@@ -41,12 +41,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
 public class PeakFlops {
 
-    /** Floats per chain array: 4 KB, four per thread, so everything stays in L1. */
-    static final int LEN = 1024;
-    /** FMAs per element index per pass: four arrays, eight each. */
-    static final int FMAS_PER_ELEMENT = 32;
-    /** Passes over the arrays per op: about a millisecond of work per thread. */
-    static final int PASSES = 2048;
+    /** Floats per thread's array: 16 KB, so it stays in L1. */
+    static final int LEN = 4096;
+    /** FMAs per element per pass. */
+    static final int FMAS_PER_ELEMENT = 4;
+    /** Passes over the array per op: about a millisecond of work per thread. */
+    static final int PASSES = 4096;
     /** The chains add m·c each step: the values stay small and normal for far longer than any run. */
     static final float M = 0.999f, C = 1e-7f;
     /** Floats per triad array: 32 MB each, 96 MB together, well past the 32 MB L3. */
@@ -55,17 +55,17 @@ public class PeakFlops {
     @Param({"1", "2"})
     int threads;
 
-    /** Per thread: the four chain arrays, then a spacer so no cache line is shared between threads. */
+    /** Per thread: its array, then a spacer so no cache line is shared between threads. */
     private float[][][] chains;
     private float[] ta, tb, tc;
 
     @Setup
     public void setUp() {
         CpuParallel.setThreads(threads);
-        chains = new float[threads][5][];
+        chains = new float[threads][2][];
         for (int t = 0; t < threads; t++) {
-            for (int i = 0; i < 4; i++) chains[t][i] = Shapes.random(LEN, 10 + 4 * t + i);
-            chains[t][4] = new float[64];
+            chains[t][0] = Shapes.random(LEN, 10 + t);
+            chains[t][1] = new float[64];
         }
         ta = new float[TRIAD_LEN];
         tb = Shapes.random(TRIAD_LEN, 1);
@@ -73,28 +73,23 @@ public class PeakFlops {
     }
 
     /**
-     * Four arrays, eight dependent FMAs per element on each ({@code x ← m·c + x}: the accumulate form,
-     * which C2 emits as {@code vfmadd231ps x, m, c} in place, with no register copies), {@code passes}
-     * times. All arrays are indexed by the bare loop variable, which is what C2's auto-vectoriser needs to
-     * prove they do not overlap (five or more arrays and it gives up). Unrolled twice by C2, the loop keeps
-     * 8 independent zmm chains in flight, twice the FMA latency × throughput of current x86 cores.
+     * {@code x ← m·c + x} four times on every element of {@code v}, {@code passes} times over the array.
+     * The accumulate form is what C2 emits as an in-place {@code vfmadd231ps x, m, c} (no register
+     * copies); the element loop is vectorised to zmm and unrolled, so consecutive vectors give independent
+     * chains of 4 and one zmm load and store serve 4 FMAs. Of the shapes tried (1, 2, 4 arrays; chains of
+     * 2 to 16; 1 K to 8 K floats) this one, at 4 K floats (16 KB, L1), is the one that reaches the C
+     * reference: deeper chains or several arrays get emitted with too few chains interleaved and stall
+     * at about 85 %.
      */
-    static void fmaChains(float[] v, float[] w, float[] u, float[] z, float m, float c, int passes) {
+    static void fmaChains(float[] v, float m, float c, int passes) {
         for (int p = 0; p < passes; p++) {
             for (int j = 0; j < v.length; j++) {
-                float a = v[j], b = w[j], d = u[j], e = z[j];
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                a = Math.fma(m, c, a); b = Math.fma(m, c, b); d = Math.fma(m, c, d); e = Math.fma(m, c, e);
-                v[j] = a;
-                w[j] = b;
-                u[j] = d;
-                z[j] = e;
+                float x = v[j];
+                x = Math.fma(m, c, x);
+                x = Math.fma(m, c, x);
+                x = Math.fma(m, c, x);
+                x = Math.fma(m, c, x);
+                v[j] = x;
             }
         }
     }
@@ -108,7 +103,7 @@ public class PeakFlops {
     public float fma(FlopRate rate) {
         // One chunk per thread: chunk t runs thread t's arrays.
         CpuParallel.forRange(0, threads, 1, (from, to) -> {
-            for (int t = from; t < to; t++) fmaChains(chains[t][0], chains[t][1], chains[t][2], chains[t][3], M, C, PASSES);
+            for (int t = from; t < to; t++) fmaChains(chains[t][0], M, C, PASSES);
         });
         rate.add(fmaFlops());
         return chains[0][0][LEN - 1];
@@ -127,11 +122,11 @@ public class PeakFlops {
 
     /** Runs the FMA kernel alone for a few seconds: used by check_fma_asm.sh to get it compiled by C2. */
     public static void main(String[] args) {
-        float[] v = new float[LEN], w = new float[LEN], u = new float[LEN], z = new float[LEN];
+        float[] v = new float[LEN];
         long t0 = System.nanoTime();
         double flops = 0;
         for (int i = 0; i < 400; i++) {
-            fmaChains(v, w, u, z, M, C, PASSES);
+            fmaChains(v, M, C, PASSES);
             flops += 2.0 * FMAS_PER_ELEMENT * LEN * PASSES;
         }
         System.out.printf("PeakFlops.fmaChains: %.1f GFLOP/s on one thread (incl. warm-up)%n", flops / (System.nanoTime() - t0));

@@ -17,7 +17,7 @@ final class ElementwiseF32 {
 
     /** Elements below which a range is not worth a thread. */
     static final int GRAIN = 1 << 15;
-    /** Block of the reLU-backward pass that is checked for non-finite values. */
+    /** Block of the ReLU-backward pass that is checked for non-finite values. */
     private static final int CHECK_BLOCK = 4096;
     /** Elements per block of a reduction; fixed, so the summation order does not depend on the threads. */
     private static final int SUM_BLOCK = 1 << 14;
@@ -223,6 +223,7 @@ final class ElementwiseF32 {
      * @return out
      */
     static float[] sumToSuffix(float[] x, int period, float[] out) {
+        if (period == 0 && x.length == 0 && out.length == 0) return out;
         if (period <= 0 || x.length % period != 0 || out.length != period) {
             throw new IllegalArgumentException("sumToSuffix: cannot sum " + x.length + " values into " + out.length);
         }

@@ -87,10 +87,11 @@ final class SpatialF32 {
      * dy goes to the first maximum of each window in scan order (h, then w), as the reference.
      *
      * <p>Per output pixel the window maximum of a block of channels is taken with the vectorised
-     * {@link #maxIntoRow}, then each channel scans its taps for the first value equal to it. For windows
-     * without NaN that is exactly the reference's rule (it replaces its candidate only on a strictly
-     * greater value, so it ends on the first tap equal to the maximum, −0 and +0 counting as equal); a
-     * window whose maximum is NaN is scanned the reference's way. The work is split into (sample, block of
+     * {@link #maxIntoRow}, then {@link #selectEqual} finds for every channel at once the first tap equal
+     * to it (a branchy per-channel search costs twice as much: the exit is unpredictable). For a finite
+     * maximum that is exactly the reference's rule (it replaces its candidate only on a strictly greater
+     * value, so it ends on the first tap equal to the maximum, −0 and +0 counting as equal); a window whose
+     * maximum is infinite or NaN is scanned the reference's way. The work is split into (sample, block of
      * channels) units, whose writes are disjoint; within a unit windows are visited in output order, so
      * overlapping windows add in the reference's order.
      *
@@ -109,6 +110,7 @@ final class SpatialF32 {
         int cb = 64, cBlocks = (c + cb - 1) / cb;
         CpuParallel.forRange(0, n * cBlocks, Math.max(1, GRAIN / (oh * ow * Math.min(c, cb) * taps)), (from, to) -> {
             float[] best = new float[Math.min(c, cb)];
+            double[] tap = new double[Math.min(c, cb)];
             for (int u = from; u < to; u++) {
                 int b = u / cBlocks, c0 = u % cBlocks * cb, cw = Math.min(c, c0 + cb) - c0;
                 for (int i = 0; i < oh; i++) {
@@ -117,11 +119,10 @@ final class SpatialF32 {
                         int out = ((b * oh + i) * ow + j) * c + c0;
                         System.arraycopy(x, first, best, 0, cw);
                         for (int t = 1; t < taps; t++) maxIntoRow(best, x, first + tapOff[t], cw);
+                        Arrays.fill(tap, 0, cw, taps - 1);
+                        for (int t = taps - 2; t >= 0; t--) selectEqual(tap, best, x, first + tapOff[t], t, cw);
                         for (int ch = 0; ch < cw; ch++) {
-                            float m = best[ch];
-                            int t = 0;
-                            while (t < taps - 1 && !(x[first + tapOff[t] + ch] == m)) t++;
-                            if (m != m) t = firstMaxTap(x, first + ch, tapOff);
+                            int t = Float.isFinite(best[ch]) ? (int) tap[ch] : firstMaxTap(x, first + ch, tapOff);
                             dx[first + tapOff[t] + ch] += dy[out + ch];
                         }
                     }
@@ -134,6 +135,19 @@ final class SpatialF32 {
     /** best[j] = max(best[j], x[xo+j]). */
     private static void maxIntoRow(float[] best, float[] x, int xo, int n) {
         for (int j = 0; j < n; j++) best[j] = Math.max(best[j], x[xo + j]);
+    }
+
+    /**
+     * tap[j] = t where x[xo+j] equals best[j], else unchanged; called for t descending, it leaves the first
+     * such tap. For finite best ≥ x, {@code 1 − signum(best − x)} is 1 exactly when they are equal (the
+     * difference of distinct floats is never 0) and 0 otherwise, so the select is arithmetic and
+     * vectorises; tap is a double[] so C2 sees it cannot alias the float inputs.
+     */
+    private static void selectEqual(double[] tap, float[] best, float[] x, int xo, int t, int n) {
+        for (int j = 0; j < n; j++) {
+            double equal = 1.0 - Math.signum(best[j] - x[xo + j]);
+            tap[j] += equal * (t - tap[j]);
+        }
     }
 
     /** The reference's scan of one window: the first tap, replaced only by a strictly greater value. */
