@@ -63,6 +63,24 @@ def rate(res, name):
     return None
 
 
+def best_rate(res, name):
+    """The best iteration of a counter as a rate (for ceilings: interference only ever lowers them)."""
+    sm = res.get("secondaryMetrics", {}).get(name)
+    if not sm or not sm.get("rawData"):
+        return rate(res, name)
+    vals = [v for fork in sm["rawData"] for v in fork if v]
+    if not vals:
+        return rate(res, name)
+    unit = sm["scoreUnit"]
+    m = re.fullmatch(r"(\w+)/op", unit)
+    if m:
+        return 1.0 / (min(vals) * unit_seconds(m.group(1)))
+    m = re.fullmatch(r"ops/(\w+)", unit)
+    if m:
+        return max(vals) / unit_seconds(m.group(1))
+    return rate(res, name)
+
+
 def short(name):
     return name.replace("org.bitengine.bench.", "")
 
@@ -275,8 +293,10 @@ def main():
     ci = cpuinfo()
     cores = os.cpu_count()
     fpc, fpc_why = flop_per_cycle(ci)
-    peak = {r.threads: r.gflops for r in rows if r.bench == "PeakFlops.fma" and r.gflops}
-    triad = {r.threads: r.gbs for r in rows if r.bench == "PeakFlops.triad" and r.gbs}
+    # Ceilings: the best measurement iteration (1 s each), since anything else running only lowers them.
+    peak = {r.threads: best_rate(r.res, "msPerGflop") for r in rows if r.bench == "PeakFlops.fma" and r.gflops}
+    triad = {r.threads: best_rate(r.res, "msPerGB") for r in rows if r.bench == "PeakFlops.triad" and r.gbs}
+    peak_mean = {r.threads: r.gflops for r in rows if r.bench == "PeakFlops.fma" and r.gflops}
     peak_c = read_peak_c(args.peak_c)
     peak_src = "PeakFlops.fma (Java, this run)"
     if not peak:
@@ -321,8 +341,8 @@ def main():
     w("")
     w("| | 1 thread | 2 threads | how |")
     w("|---|---|---|---|")
-    w("| **peak FMA, Java (PeakFlops.fma)** | %s GFLOP/s | %s GFLOP/s | the reference for every %% of peak below |"
-      % (fmt(peak.get(1)), fmt(peak.get(2))))
+    w("| **peak FMA, Java (PeakFlops.fma)** | %s GFLOP/s | %s GFLOP/s | best 1-s iteration of 5 (mean %s / %s); the reference for every %% of peak below |"
+      % (fmt(peak.get(1)), fmt(peak.get(2)), fmt(peak_mean.get(1)), fmt(peak_mean.get(2))))
     if peak_c:
         w("| peak FMA, C (gcc -O3 -march=native, peak_fma.c) | %s GFLOP/s | %s GFLOP/s | best of 5 runs; validates the Java figure |"
           % (fmt(peak_c.get(1)), fmt(peak_c.get(2))))
@@ -332,7 +352,7 @@ def main():
         if peak.get(1):
             w("| clock implied by the measured peak | %s GHz | %s GHz | measured ÷ (%d FLOP/cycle × threads); above nominal = boost |"
               % (fmt(peak[1] / fpc, 2), fmt(peak[2] / fpc / 2, 2) if peak.get(2) else "–", fpc))
-    w("| memory bandwidth (PeakFlops.triad) | %s GB/s | %s GB/s | STREAM triad on 3 × 32 MB, 12 bytes per element |"
+    w("| memory bandwidth (PeakFlops.triad) | %s GB/s | %s GB/s | STREAM triad on 3 × 32 MB, 12 bytes per element, best 1-s iteration |"
       % (fmt(triad.get(1)), fmt(triad.get(2))))
     w("")
     w("How the peak is measured: `PeakFlops.fma` runs, on each thread, a dependent chain of 4 `Math.fma` "
@@ -362,7 +382,8 @@ def main():
     w("")
     w("Time is the JMH average per op (± its 99.9 % confidence half-width where JMH gives one). "
       "% peak = GFLOP/s ÷ the measured Java peak FMA for the same thread count; % triad = effective GB/s ÷ "
-      "the measured triad bandwidth for the same thread count.")
+      "the measured triad bandwidth for the same thread count. The kernels' figures are means over their "
+      "iterations, so interference from other work on the machine lowers them (and widens the ±).")
     w("")
 
     used = set()

@@ -99,7 +99,7 @@ class Ours:
         reply = self.p.stdout.readline().split()
         if not reply or reply[0] != "OK":
             sys.exit("torch_compare.py: our side failed on %s: %s" % (case, " ".join(reply) or "no answer"))
-        return float(reply[2])
+        return float(reply[2]), float(reply[5])  # median ms, GFLOP/s at the median
 
     def close(self):
         try:
@@ -281,7 +281,10 @@ def main():
             o, t, a = [], [], []
             for r in range(args.rounds):
                 w = warmup + (1 if r == 0 else 0)
-                o.append(ours.time(case, w, reps))
+                ms, gflops = ours.time(case, w, reps)
+                o.append(ms)
+                if flops is None and gflops > 0:
+                    flops = gflops * ms * 1e6  # the model FLOPs our side counts (Shapes.bitTrainStepFlops)
                 grad = section == "train"
                 with torch.set_grad_enabled(grad):
                     t.append(median_ms(fn, w, reps))

@@ -1,23 +1,22 @@
 package org.bitengine.tests;
 
+import static org.bitengine.tests.CliRunner.assertUserError;
+import static org.bitengine.tests.CliRunner.cli;
 import static org.bitengine.tests.Golden.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 
 import org.bitengine.io.npy.Npy;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.io.npy.NpzWriter;
-import org.bitengine.models.cli.Main;
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,24 +25,6 @@ class CliTest {
 
     private static final Path WEIGHTS = Golden.path("bit/forward/weights_bit.npz");
     private static final Path INPUT = Golden.path("bit/forward/input_nhwc.npy");
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    /** Exit 2, exactly one line on stderr, no stack trace, and the line names what it should. */
-    static void assertUserError(Run r, String... mentions) {
-        assertEquals(2, r.code(), "exit code; stderr: " + r.err());
-        List<String> lines = r.err().lines().toList();
-        assertEquals(1, lines.size(), "one line on stderr, got: " + r.err());
-        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
-        for (String m : mentions) assertTrue(lines.getFirst().contains(m), "'" + m + "' in: " + lines.getFirst());
-    }
 
     @Test
     void infoDescribesTheCheckpoint() {

@@ -1,13 +1,12 @@
 package org.bitengine.tests;
 
+import static org.bitengine.tests.CliRunner.assertUserErrorAndNoOutput;
+import static org.bitengine.tests.CliRunner.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -27,32 +26,13 @@ import org.bitengine.io.json.Json;
 import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.bit.BitConfig;
 import org.bitengine.models.bit.BitResNet;
-import org.bitengine.models.cli.Main;
 import org.bitengine.models.probe.LinearProbe;
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code evaluate} end to end, in process, on a tiny image folder and a small random BiT. */
 class EvaluateTest {
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    /** Exit 2, exactly one line on stderr, no stack trace, nothing on stdout, and the line names what it should. */
-    static void assertUserError(Run r, String... mentions) {
-        assertEquals(2, r.code(), "exit code; stderr: " + r.err());
-        List<String> lines = r.err().lines().toList();
-        assertEquals(1, lines.size(), "one line on stderr, got: " + r.err());
-        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
-        assertEquals("", r.out(), "nothing on stdout");
-        for (String m : mentions) assertTrue(lines.getFirst().contains(m), "'" + m + "' in: " + lines.getFirst());
-    }
 
     /** Writes {@code perClass} noisy 20×20 PNGs per class into {@code root/<class>/}, each class its own hue. */
     static Path imageFolder(Path root, List<String> classes, int perClass, long seed) throws IOException {
@@ -216,7 +196,7 @@ class EvaluateTest {
 
         // A classes.txt that does not fit the head.
         Files.writeString(dir.resolve("classes.txt"), "x\ny\n");
-        assertUserError(cli("evaluate", "--weights", weights.toString(), "--data", data.toString(), "--crop", "16"),
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", weights.toString(), "--data", data.toString(), "--crop", "16"),
                 "classes.txt", "2", "3");
     }
 
@@ -227,20 +207,20 @@ class EvaluateTest {
         Path weights = save(randomModel(3, 5), dir.resolve("weights.npz"), null);
         String w = weights.toString();
 
-        assertUserError(cli("evaluate", "--weights", w, "--data", dir.resolve("nope").toString()), "nope");
-        assertUserError(cli("evaluate", "--weights", w, "--data", two.toString(), "--crop", "16"), "has 2 classes", "has 3");
-        assertUserError(cli("evaluate", "--weights", dir.resolve("missing.npz").toString(), "--data", data.toString()), "missing.npz");
-        assertUserError(cli("evaluate", "--weights", w, "--data", data.toString(), "--batch-size", "0"), "--batch-size");
-        assertUserError(cli("evaluate", "--weights", w, "--data", data.toString(), "--crop", "0"), "--crop");
-        assertUserError(cli("evaluate", "--weights", w, "--data", data.toString(), "--split", "dev"), "--split");
-        assertUserError(cli("evaluate", "--weights", w), "--data");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", dir.resolve("nope").toString()), "nope");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", two.toString(), "--crop", "16"), "has 2 classes", "has 3");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", dir.resolve("missing.npz").toString(), "--data", data.toString()), "missing.npz");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", data.toString(), "--batch-size", "0"), "--batch-size");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", data.toString(), "--crop", "0"), "--crop");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", data.toString(), "--split", "dev"), "--split");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w), "--data");
         Path file = Files.writeString(dir.resolve("file.txt"), "x");
-        assertUserError(cli("evaluate", "--weights", w, "--data", data.toString(), "--out", file.toString()), "file.txt");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", data.toString(), "--out", file.toString()), "file.txt");
         Files.writeString(dir.resolve("config.json"), "{\"crop\": \"big\"}");
-        assertUserError(cli("evaluate", "--weights", w, "--data", data.toString()), "config.json", "crop");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", data.toString()), "config.json", "crop");
         Files.writeString(dir.resolve("config.json"), "{\"crop\": 12,");
-        assertUserError(cli("evaluate", "--weights", w, "--data", data.toString()), "config.json");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", w, "--data", data.toString()), "config.json");
         Path garbage = Files.writeString(dir.resolve("garbage.npz"), "not a zip");
-        assertUserError(cli("evaluate", "--weights", garbage.toString(), "--data", data.toString()), "garbage.npz");
+        assertUserErrorAndNoOutput(cli("evaluate", "--weights", garbage.toString(), "--data", data.toString()), "garbage.npz");
     }
 }

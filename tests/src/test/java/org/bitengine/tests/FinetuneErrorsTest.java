@@ -1,11 +1,12 @@
 package org.bitengine.tests;
 
+import static org.bitengine.tests.CliRunner.assertUserError;
+import static org.bitengine.tests.CliRunner.cli;
+import static org.bitengine.tests.CliRunner.ok;
 import static org.bitengine.tests.FinetuneTest.TINY;
 import static org.bitengine.tests.FinetuneTest.WEIGHTS;
 import static org.bitengine.tests.FinetuneTest.args;
-import static org.bitengine.tests.FinetuneTest.cli;
 import static org.bitengine.tests.FinetuneTest.goldenData;
-import static org.bitengine.tests.FinetuneTest.ok;
 import static org.bitengine.tests.FinetuneTest.syntheticData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,21 +25,12 @@ import javax.imageio.ImageIO;
 
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzWriter;
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every kind of bad input to {@code finetune}: one line on stderr, exit code 2, no stack trace, nothing half-written. */
 class FinetuneErrorsTest {
-
-    /** Exit 2, exactly one line on stderr, no stack trace, and the line names what it should. */
-    static void assertUserError(FinetuneTest.Run r, String... mentions) {
-        assertEquals(2, r.code(), "exit code; stdout: " + r.out() + "\nstderr: " + r.err());
-        List<String> lines = r.err().lines().toList();
-        assertEquals(1, lines.size(), "one line on stderr, got: " + r.err());
-        assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
-        assertTrue(lines.getFirst().startsWith("bit-engine: error: "), lines.getFirst());
-        for (String m : mentions) assertTrue(lines.getFirst().contains(m), "'" + m + "' in: " + lines.getFirst());
-    }
 
     static String[] tinyRun(Path data, Path out, String... more) {
         return args("finetune", "--data", data, "--out", out, TINY, "--resolution", "8", "--crop", "8", "--batch", "4", more);
@@ -78,7 +70,7 @@ class FinetuneErrorsTest {
     void divergingLossStopsAtItsStepAndKeepsTheLastGoodCheckpoint(@TempDir Path dir) throws IOException {
         Path data = syntheticData(dir, "d.npz", 8, 8, 2, 1);
         Path run = dir.resolve("run");
-        FinetuneTest.Run r = cli(tinyRun(data, run, "--lr", "1e30", "--schedule", "constant", "--steps", "20", "--checkpoint-every", "1"));
+        Run r = cli(tinyRun(data, run, "--lr", "1e30", "--schedule", "constant", "--steps", "20", "--checkpoint-every", "1"));
         assertUserError(r, "diverged", "step", "the last good checkpoint is", "lower --lr");
         String line = r.err().strip();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("checkpoints/(step-(\\d{6}))").matcher(line);
@@ -129,7 +121,7 @@ class FinetuneErrorsTest {
         byte[] good = png(8, 7);
         Files.write(root.resolve("dog/truncated.png"), Arrays.copyOf(good, good.length / 2));
         Path run = dir.resolve("run");
-        FinetuneTest.Run r = ok(tinyRun(root, run, "--steps", "3", "--no-shuffle", "--schedule", "constant", "--lr", "0.01"));
+        Run r = ok(tinyRun(root, run, "--steps", "3", "--no-shuffle", "--schedule", "constant", "--lr", "0.01"));
         assertTrue(r.err().contains("broken.png"), r.err());
         assertTrue(r.err().contains("truncated.png"), r.err());
         assertTrue(r.err().lines().allMatch(l -> l.startsWith("bit-engine: warning: ")), r.err());
@@ -183,7 +175,7 @@ class FinetuneErrorsTest {
         // With a learning rate of 1e-12 the validation accuracy never improves on its first value.
         Path data = syntheticData(dir, "d.npz", 16, 8, 2, 3);
         Path run = dir.resolve("run");
-        FinetuneTest.Run r = ok(tinyRun(data, run, "--lr", "1e-12", "--schedule", "constant", "--steps", "20", "--val-split", "0.25",
+        Run r = ok(tinyRun(data, run, "--lr", "1e-12", "--schedule", "constant", "--steps", "20", "--val-split", "0.25",
                 "--eval-every", "1", "--early-stop-patience", "2"));
         assertTrue(r.out().contains("early stopping"), r.out());
         List<Map<String, Object>> evals = FinetuneTest.metrics(run).stream().filter(m -> m.containsKey("val_top1")).toList();

@@ -1,10 +1,11 @@
 package org.bitengine.tests;
 
+import static org.bitengine.tests.CliRunner.assertUserError;
+import static org.bitengine.tests.CliRunner.cli;
+import static org.bitengine.tests.CliRunner.ok;
 import static org.bitengine.tests.FinetuneTest.TINY;
 import static org.bitengine.tests.FinetuneTest.args;
-import static org.bitengine.tests.FinetuneTest.cli;
 import static org.bitengine.tests.FinetuneTest.metrics;
-import static org.bitengine.tests.FinetuneTest.ok;
 import static org.bitengine.tests.FinetuneTest.syntheticData;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.io.npy.NpzReader;
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,14 +71,14 @@ class FinetuneResumeTest {
     @Test
     void resumeAfterAStopEndsBitIdentical(@TempDir Path dir) throws IOException {
         Path run = dir.resolve("run");
-        FinetuneTest.Run stopped = ok(args(config(run, 8), "--stop-after-step", "3"));
+        Run stopped = ok(args(config(run, 8), "--stop-after-step", "3"));
         assertTrue(stopped.out().contains("stopped after step 3"), stopped.out());
         assertFalse(Files.exists(run.resolve("weights.npz")));
         // Step 3 was trained and logged, but the latest checkpoint is the one after step 2.
         assertEquals("step-000002", Files.readString(run.resolve("checkpoints/latest")).strip());
         assertEquals(3, FinetuneTest.trainLines(run).size());
 
-        FinetuneTest.Run resumed = ok("finetune", "--resume", run.toString());
+        Run resumed = ok("finetune", "--resume", run.toString());
         assertTrue(resumed.out().contains("from step-000002"), resumed.out());
         assertSameRun(reference, run);
     }
@@ -102,7 +104,7 @@ class FinetuneResumeTest {
         assertFalse(Files.exists(run.resolve("weights.npz")), "the process was killed before it finished: "
                 + Files.readString(dir.resolve("stdout.txt")));
 
-        FinetuneTest.Run resumed = ok("finetune", "--resume", run.toString());
+        Run resumed = ok("finetune", "--resume", run.toString());
         assertTrue(resumed.out().contains("resuming"), resumed.out());
         assertSameRun(reference, run);
         for (File f : run.resolve("checkpoints").toFile().listFiles()) {
@@ -112,9 +114,9 @@ class FinetuneResumeTest {
 
     @Test
     void resumeTakesNoOtherTrainingFlags(@TempDir Path dir) {
-        FinetuneTest.Run r = cli("finetune", "--resume", reference.toString(), "--lr", "0.1");
-        FinetuneErrorsTest.assertUserError(r, "--lr", "--resume");
-        FinetuneErrorsTest.assertUserError(cli("finetune", "--resume", dir.resolve("nothing").toString()), "nothing", "no such directory");
+        Run r = cli("finetune", "--resume", reference.toString(), "--lr", "0.1");
+        assertUserError(r, "--lr", "--resume");
+        assertUserError(cli("finetune", "--resume", dir.resolve("nothing").toString()), "nothing", "no such directory");
     }
 
     /** Same final weights and momentum (bit for bit), same logged losses, learning rates and evaluations. */

@@ -1,6 +1,6 @@
 package org.bitengine.tests;
 
-import static org.bitengine.tests.FinetuneTest.ok;
+import static org.bitengine.tests.CliRunner.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +28,7 @@ class FinetuneSampleTest {
         assertTrue(Files.isDirectory(SAMPLE.resolve("train")), "the bundled sample is missing: " + SAMPLE.toAbsolutePath());
         Path run = dir.resolve("run");
         long t0 = System.nanoTime();
-        FinetuneTest.Run r = ok("finetune", "--data", SAMPLE.toString(), "--out", run.toString(), "--block-units", "1,1,1,1",
+        Run r = ok("finetune", "--data", SAMPLE.toString(), "--out", run.toString(), "--block-units", "1,1,1,1",
                 "--width", "1", "--resolution", "32", "--crop", "28", "--steps", "200", "--batch", "32", "--lr", "0.01",
                 "--eval-every", "0", "--seed", "0");
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -1,5 +1,6 @@
 package org.bitengine.tests;
 
+import static org.bitengine.tests.CliRunner.ok;
 import static org.bitengine.tests.Golden.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,9 +20,9 @@ import org.bitengine.io.json.Json;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.io.npy.NpzWriter;
-import org.bitengine.models.cli.Main;
 import org.bitengine.models.probe.LinearProbe;
 import org.bitengine.models.train.HyperRule;
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,21 +35,6 @@ class FinetuneTest {
 
     static final Path WEIGHTS = Golden.path("bit/forward/weights_bit.npz");
     static final int[] LABELS = {6, 1, 3};
-
-    record Run(int code, String out, String err) {}
-
-    static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    static Run ok(String... args) {
-        Run r = cli(args);
-        assertEquals(0, r.code(), "exit code; stdout:\n" + r.out() + "\nstderr:\n" + r.err());
-        return r;
-    }
 
     /** The golden input batch (float32, used as it is) with labels [6, 1, 3], as an .npz dataset. */
     static Path goldenData(Path dir) {

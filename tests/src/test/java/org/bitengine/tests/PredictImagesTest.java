@@ -1,7 +1,7 @@
 package org.bitengine.tests;
 
-import static org.bitengine.tests.EvaluateTest.assertUserError;
-import static org.bitengine.tests.EvaluateTest.cli;
+import static org.bitengine.tests.CliRunner.assertUserErrorAndNoOutput;
+import static org.bitengine.tests.CliRunner.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +22,7 @@ import org.bitengine.io.image.Transforms;
 import org.bitengine.io.json.Json;
 import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.bit.BitResNet;
+import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,7 +60,7 @@ class PredictImagesTest {
         Files.writeString(dir.resolve("classes.txt"), String.join("\n", CLASSES) + "\n");
         Path single = data.resolve("cherry/img1.png");
 
-        EvaluateTest.Run r = cli("predict", "--weights", weights.toString(), "--images", data.resolve("apple").toString(),
+        Run r = cli("predict", "--weights", weights.toString(), "--images", data.resolve("apple").toString(),
                 data.resolve("banana").toString(), single.toString(), "--top-k", "2", "--crop", "32", "--batch-size", "3");
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err());
@@ -88,7 +89,7 @@ class PredictImagesTest {
         Path data = EvaluateTest.imageFolder(dir.resolve("data"), CLASSES, 1, 6);
         Path weights = EvaluateTest.save(EvaluateTest.randomModel(3, 22), dir.resolve("weights.npz"), null);
         // No classes.txt: class indices; no --crop and no config.json: BiT-HyperRule, 128 for 20x20 images.
-        EvaluateTest.Run r = cli("predict", "--weights", weights.toString(), "--images", data.toString(), "--json", "--top-k", "10");
+        Run r = cli("predict", "--weights", weights.toString(), "--images", data.toString(), "--json", "--top-k", "10");
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals(3, lines.size(), r.out());
@@ -134,13 +135,13 @@ class PredictImagesTest {
         Path weights = EvaluateTest.save(EvaluateTest.randomModel(3, 23), dir.resolve("weights.npz"), null);
         Path broken = Files.writeString(data.resolve("banana/broken.png"), "not a png");
         // Inside a folder: a warning, the other images are still predicted.
-        EvaluateTest.Run r = cli("predict", "--weights", weights.toString(), "--images", data.toString(), "--crop", "16");
+        Run r = cli("predict", "--weights", weights.toString(), "--images", data.toString(), "--crop", "16");
         assertEquals(0, r.code(), r.err());
         assertEquals(3, r.out().lines().count(), r.out());
         assertEquals(1, r.err().lines().count(), r.err());
         assertTrue(r.err().contains("warning") && r.err().contains("broken.png"), r.err());
         // Named on the command line: an error.
-        assertUserError(cli("predict", "--weights", weights.toString(), "--images", broken.toString(), "--crop", "16"), "broken.png");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", weights.toString(), "--images", broken.toString(), "--crop", "16"), "broken.png");
     }
 
     @Test
@@ -151,17 +152,17 @@ class PredictImagesTest {
         Path image = data.resolve("apple/img0.png");
         Path npy = Golden.path("bit/forward/input_nhwc.npy");
 
-        assertUserError(cli("predict", "--weights", w), "--input-npy", "--images");
-        assertUserError(cli("predict", "--weights", w, "--images", image.toString(), "--input-npy", npy.toString()), "exactly one");
-        assertUserError(cli("predict", "--weights", w, "--images", dir.resolve("nope.jpg").toString()), "nope.jpg");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w), "--input-npy", "--images");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", image.toString(), "--input-npy", npy.toString()), "exactly one");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", dir.resolve("nope.jpg").toString()), "nope.jpg");
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        assertUserError(cli("predict", "--weights", w, "--images", empty.toString()), "empty", "no .jpg");
-        assertUserError(cli("predict", "--weights", w, "--images", image.toString(), "--top-k", "0"), "--top-k");
-        assertUserError(cli("predict", "--weights", w, "--images", image.toString(), "--crop", "0"), "--crop");
-        assertUserError(cli("predict", "--weights", w, "--images", image.toString(), "--output", "y.npy"), "--output");
-        assertUserError(cli("predict", "--weights", w, "--input-npy", npy.toString(), "--output", dir.resolve("y.npy").toString(), "--json"), "--json");
-        assertUserError(cli("predict", "--weights", w, "--input-npy", npy.toString()), "--output");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", empty.toString()), "empty", "no .jpg");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", image.toString(), "--top-k", "0"), "--top-k");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", image.toString(), "--crop", "0"), "--crop");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", image.toString(), "--output", "y.npy"), "--output");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--input-npy", npy.toString(), "--output", dir.resolve("y.npy").toString(), "--json"), "--json");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--input-npy", npy.toString()), "--output");
         Files.writeString(dir.resolve("classes.txt"), "a\nb\nc\nd\n");
-        assertUserError(cli("predict", "--weights", w, "--images", image.toString(), "--crop", "16"), "classes.txt", "4", "3");
+        assertUserErrorAndNoOutput(cli("predict", "--weights", w, "--images", image.toString(), "--crop", "16"), "classes.txt", "4", "3");
     }
 }

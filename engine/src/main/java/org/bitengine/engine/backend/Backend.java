@@ -100,6 +100,9 @@ public interface Backend {
     /** acc += x, element-wise, in place; shapes equal. */
     void addInPlace(Tensor acc, Tensor x);
 
+    /** dst = src, element-wise, in place (converting the dtype); shapes equal. Restores saved state. */
+    void copyInPlace(Tensor dst, Tensor src);
+
     // ---- spatial ---------------------------------------------------------------------------
 
     /** x [N,H,W,C] → [N,H+top+bottom,W+left+right,C], the border filled with {@code value}. */

@@ -37,6 +37,17 @@ public final class Sgd {
         for (Tensor p : parameters.values()) p.zeroGrad();
     }
 
+    /**
+     * Sets the momentum buffer of {@code name} (a trainable parameter) to {@code values}, as saved by
+     * a checkpoint; the next step continues exactly where the saved run was.
+     */
+    public void restoreMomentum(String name, Tensor values) {
+        Tensor p = parameters.get(name);
+        if (p == null) throw new IllegalArgumentException("no trainable parameter '" + name + "'");
+        Tensor buf = buffers.computeIfAbsent(name, k -> p.backend().zeros(p.dtype(), p.shape()));
+        buf.backend().copyInPlace(buf, values);
+    }
+
     /** The momentum buffers by parameter name (the optimizer state a checkpoint saves). */
     public Map<String, Tensor> momentumBuffers() {
         return Collections.unmodifiableMap(buffers);

@@ -1,6 +1,6 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataErrors.error;
-import static org.bitengine.io.data.DataErrors.reason;
+import static org.bitengine.io.IoErrors.error;
+import static org.bitengine.io.IoErrors.reason;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -186,10 +186,7 @@ public final class CifarDataset implements ImageDataset {
             }
         }
         if (names.size() < numClasses) {
-            names.clear();
-            for (int i = 0; i < numClasses; i++) {
-                names.add(Integer.toString(i));
-            }
+            return ArrayImages.numberedClasses(numClasses);
         }
         return List.copyOf(names.subList(0, numClasses));
     }

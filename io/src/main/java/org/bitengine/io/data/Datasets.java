@@ -1,7 +1,7 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataErrors.error;
-import static org.bitengine.io.data.DataErrors.reason;
+import static org.bitengine.io.IoErrors.error;
+import static org.bitengine.io.IoErrors.reason;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataErrors.error;
-import static org.bitengine.io.data.DataErrors.reason;
+import static org.bitengine.io.IoErrors.error;
+import static org.bitengine.io.IoErrors.reason;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -90,11 +89,7 @@ public final class IdxDataset implements ImageDataset {
             }
             classes = FASHION_MNIST_CLASSES;
         } else {
-            List<String> names = new ArrayList<>();
-            for (int i = 0; i <= max; i++) {
-                names.add(Integer.toString(i));
-            }
-            classes = List.copyOf(names);
+            classes = ArrayImages.numberedClasses(max + 1);
         }
         return new IdxDataset(images, im.dims[0], im.dims[1], im.dims[2], im.data, lb.data, classes);
     }
@@ -278,15 +273,7 @@ public final class IdxDataset implements ImageDataset {
     public Image image(int index) {
         Objects.checkIndex(index, n);
         int len = rows * cols;
-        float[] rgb = new float[len * 3];
-        int base = index * len;
-        for (int i = 0; i < len; i++) {
-            float v = pixels[base + i] & 0xFF;
-            rgb[3 * i] = v;
-            rgb[3 * i + 1] = v;
-            rgb[3 * i + 2] = v;
-        }
-        return new Image(rows, cols, rgb, false);
+        return ArrayImages.image(rows, cols, 1, ArrayImages.unsigned(pixels, index * len, len), false);
     }
 
     @Override

@@ -1,11 +1,10 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.bitengine.engine.BitEngineException;
@@ -52,11 +51,7 @@ public final class NpzArrayDataset implements ImageDataset {
         for (int l : labels) {
             k = Math.max(k, l + 1);
         }
-        List<String> names = new ArrayList<>(k);
-        for (int i = 0; i < k; i++) {
-            names.add(Integer.toString(i));
-        }
-        this.classes = List.copyOf(names);
+        this.classes = ArrayImages.numberedClasses(k);
     }
 
     /**
@@ -143,26 +138,17 @@ public final class NpzArrayDataset implements ImageDataset {
     public Image image(int index) {
         Objects.checkIndex(index, n);
         int len = h * w * c;
-        float[] src = new float[len];
+        float[] src;
+        // Absolute gets: no shared position, safe across threads.
         if (normalized) {
-            floats.get(index * len, src, 0, len); // absolute get: no shared position, safe across threads
+            src = new float[len];
+            floats.get(index * len, src, 0, len);
         } else {
             byte[] b = new byte[len];
             bytes.get(index * len, b, 0, len);
-            for (int i = 0; i < len; i++) {
-                src[i] = b[i] & 0xFF;
-            }
+            src = ArrayImages.unsigned(b, 0, len);
         }
-        if (c == 3) {
-            return new Image(h, w, src, normalized);
-        }
-        float[] rgb = new float[h * w * 3];
-        for (int i = 0; i < len; i++) {
-            rgb[3 * i] = src[i];
-            rgb[3 * i + 1] = src[i];
-            rgb[3 * i + 2] = src[i];
-        }
-        return new Image(h, w, rgb, normalized);
+        return ArrayImages.image(h, w, c, src, normalized);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package org.bitengine.io.image;
 
-import static org.bitengine.io.image.ImageErrors.error;
-import static org.bitengine.io.image.ImageErrors.reason;
+import static org.bitengine.io.IoErrors.error;
+import static org.bitengine.io.IoErrors.reason;
 
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
@@ -73,15 +73,7 @@ public final class ImageDecoder {
         try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
             ImageReader reader = readerFor(in, file);
             try {
-                // The orientation first: a reader told seekForwardOnly may flush the stream's start.
-                int orientation = isJpeg(reader.getFormatName()) ? ExifOrientation.read(in) : 1;
-                in.seek(0);
-                reader.setInput(in, true, true);
-                int w = reader.getWidth(0);
-                int h = reader.getHeight(0);
-                checkSize(file, h, w);
-                boolean swap = ExifOrientation.swapsAxes(orientation);
-                return new Header(swap ? w : h, swap ? h : w, reader.getFormatName(), orientation);
+                return header(reader, in, file);
             } finally {
                 reader.dispose();
             }
@@ -110,13 +102,7 @@ public final class ImageDecoder {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             ImageReader reader = readerFor(in, file);
             try {
-                // The orientation first: a reader told seekForwardOnly may flush the stream's start.
-                int orientation = isJpeg(reader.getFormatName()) ? ExifOrientation.read(in) : 1;
-                in.seek(0);
-                reader.setInput(in, true, true);
-                int w = reader.getWidth(0);
-                int h = reader.getHeight(0);
-                checkSize(file, h, w);
+                int orientation = header(reader, in, file).orientation();
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage img = reader.read(0);
@@ -129,8 +115,8 @@ public final class ImageDecoder {
                     }
                 }
                 float[] pixels = toRgb(img, file);
-                h = img.getHeight();
-                w = img.getWidth();
+                int h = img.getHeight();
+                int w = img.getWidth();
                 pixels = ExifOrientation.apply(pixels, h, w, 3, orientation);
                 boolean swap = ExifOrientation.swapsAxes(orientation);
                 return new Image(swap ? w : h, swap ? h : w, pixels, false);
@@ -159,6 +145,22 @@ public final class ImageDecoder {
                     + " replace or remove the file");
         }
         return readers.next();
+    }
+
+    /**
+     * Reads the EXIF orientation, then the size from the image header (checked), and leaves
+     * {@code reader} set on {@code in}, ready to decode.
+     */
+    private static Header header(ImageReader reader, ImageInputStream in, Path file) throws IOException {
+        // The orientation first: a reader told seekForwardOnly may flush the stream's start.
+        int orientation = isJpeg(reader.getFormatName()) ? ExifOrientation.read(in) : 1;
+        in.seek(0);
+        reader.setInput(in, true, true);
+        int w = reader.getWidth(0);
+        int h = reader.getHeight(0);
+        checkSize(file, h, w);
+        boolean swap = ExifOrientation.swapsAxes(orientation);
+        return new Header(swap ? w : h, swap ? h : w, reader.getFormatName(), orientation);
     }
 
     private static boolean isJpeg(String format) {

@@ -79,13 +79,11 @@ public final class Resize {
     /** A window [rows, cols, c] at (top, left) of {@code hwc} [h, w, c] resized to [outH, outW, c]. */
     public static float[] bilinear(float[] hwc, int h, int w, int c, int outH, int outW,
                                    int top, int left, int rows, int cols) {
-        check(hwc, h, w, c, outH, outW, top, left, rows, cols);
-        Axis vy = h == outH ? null : Axis.of(h, outH, top, rows);
-        Axis vx = w == outW ? null : Axis.of(w, outW, left, cols);
-        // Input rows the vertical pass will read.
-        int y0 = vy == null ? top : vy.start[0];
-        int y1 = vy == null ? top + rows : vy.start[rows - 1] + vy.count[rows - 1];
-        int tr = y1 - y0;
+        Passes passes = Passes.of(hwc, h, w, c, outH, outW, top, left, rows, cols);
+        Axis vy = passes.vy();
+        Axis vx = passes.vx();
+        int y0 = passes.y0();
+        int tr = passes.inRows();
         double[] tmp = new double[tr * cols * c];
         for (int y = 0; y < tr; y++) {
             int inRow = (y0 + y) * w * c;
@@ -150,14 +148,13 @@ public final class Resize {
      */
     public static float[] bilinearUint8(float[] hwc, int h, int w, int c, int outH, int outW,
                                         int top, int left, int rows, int cols) {
-        check(hwc, h, w, c, outH, outW, top, left, rows, cols);
-        Axis vy = h == outH ? null : Axis.of(h, outH, top, rows);
-        Axis vx = w == outW ? null : Axis.of(w, outW, left, cols);
+        Passes passes = Passes.of(hwc, h, w, c, outH, outW, top, left, rows, cols);
+        Axis vy = passes.vy();
+        Axis vx = passes.vx();
         int[] ky = vy == null ? null : vy.fixedPoint();
         int[] kx = vx == null ? null : vx.fixedPoint();
-        int y0 = vy == null ? top : vy.start[0];
-        int y1 = vy == null ? top + rows : vy.start[rows - 1] + vy.count[rows - 1];
-        int tr = y1 - y0;
+        int y0 = passes.y0();
+        int tr = passes.inRows();
         int[] tmp = new int[tr * cols * c];
         for (int y = 0; y < tr; y++) {
             int inRow = (y0 + y) * w * c;
@@ -224,6 +221,22 @@ public final class Resize {
     }
 
     // ---------------------------------------------------------------------------------------------
+
+    /**
+     * The two passes of a window resize, shared by both arithmetic variants: the axes that are resampled
+     * ({@code null} where the size does not change) and the input rows {@code [y0, y0 + inRows)} that the
+     * horizontal pass produces for the vertical one.
+     */
+    private record Passes(Axis vy, Axis vx, int y0, int inRows) {
+        static Passes of(float[] hwc, int h, int w, int c, int outH, int outW, int top, int left, int rows, int cols) {
+            check(hwc, h, w, c, outH, outW, top, left, rows, cols);
+            Axis vy = h == outH ? null : Axis.of(h, outH, top, rows);
+            Axis vx = w == outW ? null : Axis.of(w, outW, left, cols);
+            int y0 = vy == null ? top : vy.start[0];
+            int y1 = vy == null ? top + rows : vy.start[rows - 1] + vy.count[rows - 1];
+            return new Passes(vy, vx, y0, y1 - y0);
+        }
+    }
 
     private static void check(float[] hwc, int h, int w, int c, int outH, int outW, int top, int left, int rows, int cols) {
         if (h <= 0 || w <= 0 || c <= 0 || outH <= 0 || outW <= 0) {

@@ -1,6 +1,6 @@
 package org.bitengine.io.image;
 
-import static org.bitengine.io.image.ImageErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.util.SplittableRandom;
 import org.bitengine.io.data.Image;
@@ -33,7 +33,7 @@ public final class Transforms {
             throw error("precrop size " + precrop + " is smaller than crop size " + crop
                     + "; the random crop must fit inside the resized image, so pass precrop >= crop");
         }
-        return new Train(precrop, crop);
+        return new Pipeline(precrop, crop, true);
     }
 
     /** Evaluation: resize to crop², scale. */
@@ -41,7 +41,7 @@ public final class Transforms {
         if (crop <= 0) {
             throw error("image size must be positive, got crop " + crop + "; pass a positive resolution");
         }
-        return new Eval(crop);
+        return new Pipeline(crop, crop, false);
     }
 
     /** No augmentation: the same as {@link #eval(int)}, for training runs that must be deterministic. */
@@ -56,12 +56,22 @@ public final class Transforms {
         }
     }
 
-    private record Train(int precrop, int crop) implements Transform {
+    /**
+     * Resize to {@code precrop}², a {@code crop}² window, scale; with {@code augment} the window is at a
+     * random position and flipped with probability ½, otherwise it is the whole image (precrop = crop)
+     * and {@code rng} is not drawn from.
+     */
+    private record Pipeline(int precrop, int crop, boolean augment) implements Transform {
         @Override
         public float[] apply(Image image, SplittableRandom rng) {
-            int top = rng.nextInt(precrop - crop + 1);
-            int left = rng.nextInt(precrop - crop + 1);
-            boolean flip = rng.nextDouble() < 0.5;
+            int top = 0;
+            int left = 0;
+            boolean flip = false;
+            if (augment) {
+                top = rng.nextInt(precrop - crop + 1);
+                left = rng.nextInt(precrop - crop + 1);
+                flip = rng.nextDouble() < 0.5;
+            }
             float[] px = Resize.window(image, precrop, precrop, top, left, crop, crop);
             if (flip) {
                 Flip.horizontalInPlace(px, crop, crop, 3);
@@ -84,33 +94,8 @@ public final class Transforms {
 
         @Override
         public String toString() {
-            return "train(resize " + precrop + "x" + precrop + ", random crop " + crop + "x" + crop + ", random flip)";
-        }
-    }
-
-    private record Eval(int crop) implements Transform {
-        @Override
-        public float[] apply(Image image, SplittableRandom rng) {
-            float[] px = Resize.window(image, crop, crop, 0, 0, crop, crop);
-            if (!image.normalized()) {
-                scaleToUnitRange(px);
-            }
-            return px;
-        }
-
-        @Override
-        public int outputHeight() {
-            return crop;
-        }
-
-        @Override
-        public int outputWidth() {
-            return crop;
-        }
-
-        @Override
-        public String toString() {
-            return "eval(resize " + crop + "x" + crop + ")";
+            return augment ? "train(resize " + precrop + "x" + precrop + ", random crop " + crop + "x" + crop + ", random flip)"
+                    : "eval(resize " + crop + "x" + crop + ")";
         }
     }
 }

@@ -1,6 +1,6 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -11,6 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.AtomicFile;
+import org.bitengine.io.IoErrors;
 
 /**
  * Reads and writes single arrays in NumPy's {@code .npy} format.
@@ -37,7 +39,7 @@ public final class Npy {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 8192)) {
             return NpyFormat.readArray(in, source, size, true);
         } catch (IOException e) {
-            throw error(source + ": cannot read: " + NpyErrors.reason(e) + "; check the path and permissions", e);
+            throw error(source + ": cannot read: " + IoErrors.reason(e) + "; check the path and permissions", e);
         }
     }
 
@@ -54,7 +56,7 @@ public final class Npy {
         try {
             return NpyFormat.readArray(in, source, -1, false);
         } catch (IOException e) {
-            throw error(source + ": cannot read: " + NpyErrors.reason(e) + "; check the source of the data", e);
+            throw error(source + ": cannot read: " + IoErrors.reason(e) + "; check the source of the data", e);
         }
     }
 
@@ -65,7 +67,7 @@ public final class Npy {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(path), 4096)) {
             return NpyFormat.readHeader(in, source, size);
         } catch (IOException e) {
-            throw error(source + ": cannot read: " + NpyErrors.reason(e) + "; check the path and permissions", e);
+            throw error(source + ": cannot read: " + IoErrors.reason(e) + "; check the path and permissions", e);
         }
     }
 
@@ -82,7 +84,7 @@ public final class Npy {
                 NpyFormat.write(out, array);
             } catch (IOException e) {
                 throw error(path + ": cannot write " + array.dtype().descr() + " " + array.shapeString() + ": "
-                        + NpyErrors.reason(e) + "; check free disk space and permissions", e);
+                        + IoErrors.reason(e) + "; check free disk space and permissions", e);
             }
             file.commit();
         }
@@ -97,7 +99,7 @@ public final class Npy {
             out.flush();
         } catch (IOException e) {
             throw error("cannot write " + array.dtype().descr() + " " + array.shapeString() + " as .npy: "
-                    + NpyErrors.reason(e) + "; check the destination stream", e);
+                    + IoErrors.reason(e) + "; check the destination stream", e);
         }
     }
 
@@ -118,7 +120,7 @@ public final class Npy {
             }
             return Files.size(path);
         } catch (IOException e) {
-            throw error(path + ": cannot read: " + NpyErrors.reason(e) + "; check the path", e);
+            throw error(path + ": cannot read: " + IoErrors.reason(e) + "; check the path", e);
         }
     }
 }

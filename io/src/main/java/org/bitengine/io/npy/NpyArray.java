@@ -1,6 +1,6 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,6 +1,6 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.bitengine.io.IoErrors;
 
 /**
  * The .npy byte format: encoding headers exactly as numpy 2's {@code np.save} does, and decoding
@@ -171,10 +172,10 @@ final class NpyFormat {
             parsed = PyLiteral.parse(text);
         } catch (PyLiteral.SyntaxError e) {
             throw error(source + ": corrupt .npy header (" + e.getMessage() + ") in \""
-                    + NpyErrors.quote(text.strip(), 120) + "\"; re-create the file with numpy.save");
+                    + IoErrors.quote(text.strip(), 120) + "\"; re-create the file with numpy.save");
         }
         if (!(parsed instanceof Map<?, ?> raw)) {
-            throw error(source + ": corrupt .npy header: not a dict: \"" + NpyErrors.quote(text.strip(), 120)
+            throw error(source + ": corrupt .npy header: not a dict: \"" + IoErrors.quote(text.strip(), 120)
                     + "\"; re-create the file with numpy.save");
         }
         @SuppressWarnings("unchecked")
@@ -193,24 +194,24 @@ final class NpyFormat {
         }
 
         if (!(dict.get("fortran_order").value() instanceof Boolean fortran)) {
-            throw error(source + ": corrupt .npy header: fortran_order is " + NpyErrors.quote(
+            throw error(source + ": corrupt .npy header: fortran_order is " + IoErrors.quote(
                     dict.get("fortran_order").text(), 40) + ", not True or False; re-create the file with numpy.save");
         }
 
         Object shapeValue = dict.get("shape").value();
         if (!(shapeValue instanceof PyLiteral.Tuple(List<Object> items))) {
-            throw error(source + ": corrupt .npy header: shape is " + NpyErrors.quote(dict.get("shape").text(), 60)
+            throw error(source + ": corrupt .npy header: shape is " + IoErrors.quote(dict.get("shape").text(), 60)
                     + ", not a tuple of integers; re-create the file with numpy.save");
         }
         long[] dims = new long[items.size()];
         BigInteger count = BigInteger.ONE;
         for (int i = 0; i < dims.length; i++) {
             if (!(items.get(i) instanceof BigInteger d) || d.signum() < 0) {
-                throw error(source + ": corrupt .npy header: shape " + NpyErrors.quote(dict.get("shape").text(), 60)
+                throw error(source + ": corrupt .npy header: shape " + IoErrors.quote(dict.get("shape").text(), 60)
                         + " is not a tuple of non-negative integers; re-create the file with numpy.save");
             }
             if (d.bitLength() > 31) {
-                throw error(source + ": shape " + NpyErrors.quote(dict.get("shape").text(), 60) + " has dimension "
+                throw error(source + ": shape " + IoErrors.quote(dict.get("shape").text(), 60) + " has dimension "
                         + d + ", larger than bit-engine supports (" + Integer.MAX_VALUE
                         + "); the header is corrupt or the array must be split with numpy");
             }
@@ -326,7 +327,7 @@ final class NpyFormat {
     }
 
     private static RuntimeException unsupportedDtype(String source, PyLiteral.Entry descr) {
-        String shown = NpyErrors.quote(descr.text(), 80);
+        String shown = IoErrors.quote(descr.text(), 80);
         String advice;
         if (descr.value() instanceof String d && d.length() > 1 && d.charAt(0) == '>'
                 && NpyDType.fromDescr("<" + d.substring(1)).isPresent()) {

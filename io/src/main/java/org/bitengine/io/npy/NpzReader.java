@@ -1,6 +1,6 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +20,7 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.IoErrors;
 
 /**
  * Reads the arrays of a NumPy {@code .npz} archive ({@code np.savez} / {@code np.savez_compressed})
@@ -74,7 +75,7 @@ public final class NpzReader implements AutoCloseable {
         } catch (ZipException e) {
             throw notAZip(path, e);
         } catch (IOException e) {
-            throw error(path + ": cannot read: " + NpyErrors.reason(e) + "; check the path and permissions", e);
+            throw error(path + ": cannot read: " + IoErrors.reason(e) + "; check the path and permissions", e);
         }
         try {
             Map<String, ZipEntry> map = new LinkedHashMap<>();
@@ -216,15 +217,16 @@ public final class NpzReader implements AutoCloseable {
         return path + ": key '" + name.substring(0, name.length() - SUFFIX.length()) + "'";
     }
 
-    private static BitEngineException corrupt(String source, IOException e) {
-        return error(source + ": corrupt entry (" + NpyErrors.reason(e) + "); copy the file again or re-create it"
+    private static BitEngineException corrupt(String source, ZipException e) {
+        // The message already says "corrupt entry"; the zip's own message says what is wrong.
+        return error(source + ": corrupt entry (" + IoErrors.message(e) + "); copy the file again or re-create it"
                 + " with numpy.savez", e);
     }
 
     private static BitEngineException readFailed(String source, IOException e) {
         // EOFException here means the compressed stream ended early, i.e. damaged data.
         String reason = e instanceof java.io.EOFException ? "compressed data ends early, the entry is damaged"
-                : NpyErrors.reason(e);
+                : IoErrors.reason(e);
         return error(source + ": cannot read: " + reason + "; copy the file again or re-create it with numpy.savez", e);
     }
 
@@ -238,7 +240,7 @@ public final class NpzReader implements AutoCloseable {
         if (start.length == 6 && (start[0] & 0xFF) == 0x93 && start[1] == 'N' && start[2] == 'U') {
             return error(path + ": is a single .npy array, not an .npz archive; read it with Npy.read", e);
         }
-        return error(path + ": not a readable .npz (zip) archive (" + NpyErrors.reason(e) + "): it is truncated,"
+        return error(path + ": not a readable .npz (zip) archive (" + IoErrors.message(e) + "): it is truncated,"
                 + " corrupt or not an .npz; copy it again or re-create it with numpy.savez", e);
     }
 

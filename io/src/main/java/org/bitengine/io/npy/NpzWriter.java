@@ -1,6 +1,6 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -12,6 +12,8 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.bitengine.io.AtomicFile;
+import org.bitengine.io.IoErrors;
 
 /**
  * Writes a NumPy {@code .npz} archive as {@code np.savez} does: one STORED (uncompressed) entry
@@ -101,7 +103,7 @@ public final class NpzWriter implements AutoCloseable {
             zip.closeEntry();
         } catch (IOException ex) {
             abort();
-            throw error(target + ": writing key '" + key + "' failed: " + NpyErrors.reason(ex)
+            throw error(target + ": writing key '" + key + "' failed: " + IoErrors.reason(ex)
                     + "; check free disk space and permissions", ex);
         }
     }
@@ -136,7 +138,7 @@ public final class NpzWriter implements AutoCloseable {
             zip.close();
         } catch (IOException ex) {
             file.abort();
-            throw error(target + ": finishing the archive failed: " + NpyErrors.reason(ex)
+            throw error(target + ": finishing the archive failed: " + IoErrors.reason(ex)
                     + "; check free disk space and permissions", ex);
         }
         file.commit();

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bitengine.io.IoErrors;
 
 /**
  * A parser for the small subset of Python literal syntax that appears in {@code .npy} headers
@@ -107,7 +108,7 @@ final class PyLiteral {
                 case "True" -> Boolean.TRUE;
                 case "False" -> Boolean.FALSE;
                 case "None" -> NONE;
-                default -> throw new SyntaxError("unknown name '" + NpyErrors.quote(word, 40)
+                default -> throw new SyntaxError("unknown name '" + IoErrors.quote(word, 40)
                         + "' at position " + start);
             };
         }
@@ -244,6 +245,6 @@ final class PyLiteral {
             return new SyntaxError("header ends where " + wanted + " was expected");
         }
         return new SyntaxError("expected " + wanted + " at position " + pos + " but found '"
-                + NpyErrors.quote(String.valueOf(s.charAt(pos)), 1) + "'");
+                + IoErrors.quote(String.valueOf(s.charAt(pos)), 1) + "'");
     }
 }

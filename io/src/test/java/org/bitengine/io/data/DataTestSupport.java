@@ -1,21 +1,15 @@
 package org.bitengine.io.data;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.bitengine.engine.BitEngineException;
-import org.junit.jupiter.api.function.Executable;
+import org.bitengine.io.IoTestSupport;
 
 /** Fixtures and assertions shared by the data tests. */
 final class DataTestSupport {
@@ -25,15 +19,7 @@ final class DataTestSupport {
 
     /** A file or folder of src/test/resources/data. */
     static Path fixture(String name) {
-        URL url = DataTestSupport.class.getResource("/data/" + name);
-        if (url == null) {
-            throw new AssertionError("missing test fixture data/" + name);
-        }
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new AssertionError(e);
-        }
+        return IoTestSupport.resource("data/" + name);
     }
 
     /** The shipped sample dataset (tests run in the io module's folder). */
@@ -62,30 +48,6 @@ final class DataTestSupport {
             throw new UncheckedIOException(e);
         }
         return target;
-    }
-
-    /**
-     * Asserts that {@code call} fails with a BitEngineException whose message is one line and holds
-     * every fragment; returns the message.
-     */
-    static String assertUserError(Executable call, String... fragments) {
-        Throwable thrown = null;
-        try {
-            call.execute();
-        } catch (Throwable e) {
-            thrown = e;
-        }
-        if (thrown == null) {
-            fail("expected a BitEngineException containing " + List.of(fragments) + ", nothing was thrown");
-        }
-        Throwable t = thrown;
-        assertInstanceOf(BitEngineException.class, t, () -> "wrong exception type: " + t);
-        String m = t.getMessage();
-        assertFalse(m.contains("\n") || m.contains("\r"), () -> "message is not one line: " + m);
-        for (String f : fragments) {
-            assertTrue(m.contains(f), () -> "message lacks '" + f + "': " + m);
-        }
-        return m;
     }
 
     /** A warnings sink that keeps the lines. */

@@ -1,6 +1,6 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataTestSupport.assertUserError;
+import static org.bitengine.io.IoTestSupport.assertUserError;
 import static org.bitengine.io.data.DataTestSupport.copyFixture;
 import static org.bitengine.io.data.DataTestSupport.fixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,6 +1,6 @@
 package org.bitengine.io.data;
 
-import static org.bitengine.io.data.DataTestSupport.assertUserError;
+import static org.bitengine.io.IoTestSupport.assertUserError;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,10 +1,9 @@
 package org.bitengine.io.image;
 
+import static org.bitengine.io.IoTestSupport.assertUserError;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import javax.imageio.stream.MemoryCacheImageInputStream;
-import org.bitengine.engine.BitEngineException;
 import org.bitengine.io.data.Image;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -215,14 +213,5 @@ class ImageDecoderTest {
             max = Math.max(max, Math.abs(want[i] - got.pixels()[i]));
         }
         assertTrue(max <= tolerance, "largest difference from PIL " + max);
-    }
-
-    private static void assertUserError(org.junit.jupiter.api.function.Executable call, String... fragments) {
-        Throwable t = assertThrows(Throwable.class, call);
-        assertInstanceOf(BitEngineException.class, t, () -> "wrong exception: " + t);
-        assertFalse(t.getMessage().contains("\n"));
-        for (String f : fragments) {
-            assertTrue(t.getMessage().contains(f), () -> "message lacks '" + f + "': " + t.getMessage());
-        }
     }
 }

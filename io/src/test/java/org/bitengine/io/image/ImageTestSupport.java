@@ -2,10 +2,9 @@ package org.bitengine.io.image;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.bitengine.io.IoTestSupport;
 
 /** Fixtures of src/test/resources/data for the image tests. */
 final class ImageTestSupport {
@@ -13,16 +12,9 @@ final class ImageTestSupport {
     private ImageTestSupport() {
     }
 
+    /** A file of src/test/resources/data. */
     static Path fixture(String name) {
-        URL url = ImageTestSupport.class.getResource("/data/" + name);
-        if (url == null) {
-            throw new AssertionError("missing test fixture data/" + name);
-        }
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new AssertionError(e);
-        }
+        return IoTestSupport.resource("data/" + name);
     }
 
     /** A raw 8-bit fixture as floats 0..255. */

@@ -1,6 +1,6 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyTestSupport.assertUserError;
+import static org.bitengine.io.IoTestSupport.assertUserError;
 import static org.bitengine.io.npy.NpyTestSupport.fixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,15 +1,10 @@
 package org.bitengine.io.npy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.URISyntaxException;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -18,9 +13,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.IoTestSupport;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.function.Executable;
 
 /** Fixtures, python3 access and assertion helpers shared by the npy tests. */
 final class NpyTestSupport {
@@ -30,39 +24,7 @@ final class NpyTestSupport {
 
     /** A file of src/test/resources/npy. */
     static Path fixture(String name) {
-        URL url = NpyTestSupport.class.getResource("/npy/" + name);
-        if (url == null) {
-            throw new AssertionError("missing test fixture npy/" + name);
-        }
-        try {
-            return Path.of(url.toURI());
-        } catch (URISyntaxException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /**
-     * Asserts that {@code call} fails with exactly a BitEngineException whose message is one line and
-     * contains every fragment (file name, key, ...); returns the message.
-     */
-    static String assertUserError(Executable call, String... fragments) {
-        Throwable thrown = null;
-        try {
-            call.execute();
-        } catch (Throwable e) {
-            thrown = e;
-        }
-        if (thrown == null) {
-            fail("expected a BitEngineException containing " + List.of(fragments) + ", nothing was thrown");
-        }
-        Throwable t = thrown;
-        assertInstanceOf(BitEngineException.class, t, () -> "wrong exception type: " + t);
-        String m = t.getMessage();
-        assertFalse(m.contains("\n") || m.contains("\r"), () -> "message is not one line: " + m);
-        for (String f : fragments) {
-            assertTrue(m.contains(f), () -> "message lacks '" + f + "': " + m);
-        }
-        return m;
+        return IoTestSupport.resource("npy/" + name);
     }
 
     static String sha256(byte[] data) {

@@ -1,20 +1,19 @@
 package org.bitengine.io.npy;
 
-import static org.bitengine.io.npy.NpyTestSupport.assertUserError;
+import static org.bitengine.io.IoTestSupport.assertUserError;
+import static org.bitengine.io.IoTestSupport.filesIn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.Test;
@@ -35,12 +34,6 @@ class NpzWriterTest {
         m.put("resnet/block1/unit01/a/group_norm/gamma", NpyArray.ofFloats(new int[] {256}, gamma));
         m.put("resnet/root_block/standardized_conv2d/kernel", NpyArray.ofFloats(new int[] {7, 7, 3, 64}, new float[7 * 7 * 3 * 64]));
         return m;
-    }
-
-    private static List<String> filesIn(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
-        }
     }
 
     @Test

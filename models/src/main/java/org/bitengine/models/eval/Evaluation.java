@@ -1,14 +1,13 @@
 package org.bitengine.models.eval;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.bitengine.io.AtomicFile;
 import org.bitengine.io.json.Json;
-import org.bitengine.models.report.AtomicWrite;
 
 /**
  * Classification metrics accumulated batch by batch: top-1, top-k (k = min(5, classes)), per-class
@@ -172,7 +171,7 @@ public final class Evaluation {
             for (int p = 0; p < classes; p++) sb.append(',').append(confusion[t][p]);
             sb.append('\n');
         }
-        AtomicWrite.bytes(path, sb.toString().getBytes(StandardCharsets.UTF_8));
+        AtomicFile.writeString(path, sb.toString());
     }
 
     private static String csv(String field) {

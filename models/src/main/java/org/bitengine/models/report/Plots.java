@@ -23,6 +23,7 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.AtomicFile;
 
 /**
  * Training curves and confusion matrices as PNG, drawn with Java2D (no display needed: AWT runs
@@ -670,7 +671,7 @@ public final class Plots {
     }
 
     private static void write(Path png, BufferedImage image) {
-        AtomicWrite.with(png, out -> {
+        AtomicFile.write(png, out -> {
             if (!ImageIO.write(image, "png", out)) throw new java.io.IOException("no PNG writer in this Java runtime");
         });
     }

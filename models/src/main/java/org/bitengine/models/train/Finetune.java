@@ -23,6 +23,7 @@ import org.bitengine.engine.nn.WeightSource;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.checkpoint.NpzWeights;
+import org.bitengine.io.AtomicFile;
 import org.bitengine.io.json.Json;
 import org.bitengine.models.Classifier;
 import org.bitengine.models.bit.BitCheckpoint;
@@ -86,8 +87,8 @@ public final class Finetune {
         printConfig(cfg, data, built, r.sources(), o.out());
         RunDir run = new RunDir(o.out());
         run.create(o.overwrite());
-        RunDir.writeTextAtomically(run.root().resolve(RunDir.CLASSES), String.join("\n", data.train().classes()) + "\n");
-        RunDir.writeTextAtomically(run.config(), Json.pretty(configJson(cfg, data, built, r.sources())) + "\n");
+        AtomicFile.writeString(run.root().resolve(RunDir.CLASSES), String.join("\n", data.train().classes()) + "\n");
+        AtomicFile.writeString(run.config(), Json.pretty(configJson(cfg, data, built, r.sources())) + "\n");
         Trainer trainer = new Trainer(cfg, built.model(), data, run, out, warnings, o.stopAfterStep(), terminal);
         return outcome(run, trainer.run(null, null));
     }

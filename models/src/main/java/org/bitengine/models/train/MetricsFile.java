@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.AtomicFile;
 import org.bitengine.io.json.Json;
 
 /**
@@ -118,6 +119,6 @@ public final class MetricsFile implements AutoCloseable {
             boolean isEval = o.containsKey("val_top1");
             if (isEval ? s <= step : s < step) kept.append(line).append('\n');
         }
-        RunDir.writeTextAtomically(path, kept.toString());
+        AtomicFile.writeString(path, kept.toString());
     }
 }

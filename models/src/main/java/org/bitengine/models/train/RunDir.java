@@ -1,8 +1,6 @@
 package org.bitengine.models.train;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -12,7 +10,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -25,6 +22,7 @@ import java.util.regex.Pattern;
 
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.AtomicFile;
 import org.bitengine.io.checkpoint.Checkpoints;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzWriter;
@@ -179,7 +177,7 @@ public final class RunDir {
             // latest at it; it is replaced.
             if (Files.exists(target)) deleteTree(target);
             move(temp, target);
-            writeTextAtomically(dir.resolve(LATEST), name + "\n");
+            AtomicFile.writeString(dir.resolve(LATEST), name + "\n");
         } catch (IOException e) {
             try {
                 deleteTree(temp);
@@ -275,31 +273,7 @@ public final class RunDir {
         }
     }
 
-    /** Writes {@code text} (UTF-8) to a temporary file beside {@code target}, syncs it and renames it onto the target. */
-    public static void writeTextAtomically(Path target, String text) {
-        writeBytesAtomically(target, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    static void writeBytesAtomically(Path target, byte[] bytes) {
-        Path abs = target.toAbsolutePath();
-        Path temp = abs.resolveSibling(abs.getFileName() + ".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
-        try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer b = ByteBuffer.wrap(bytes);
-                while (b.hasRemaining()) ch.write(b);
-                ch.force(true);
-            }
-            move(temp, abs);
-        } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // The original failure is what gets reported.
-            }
-            throw new BitEngineException("cannot write " + target + ": " + e.getMessage() + "; check free disk space and permissions");
-        }
-    }
-
+    /** Renames a checkpoint's temporary directory into place. */
     private static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

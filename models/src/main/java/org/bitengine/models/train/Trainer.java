@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +16,7 @@ import org.bitengine.engine.autograd.Ops;
 import org.bitengine.engine.autograd.Tape;
 import org.bitengine.engine.optim.Sgd;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.AtomicFile;
 import org.bitengine.io.data.Batch;
 import org.bitengine.io.data.BatchLoader;
 import org.bitengine.io.data.ImageDataset;
@@ -157,32 +157,19 @@ final class Trainer {
         return head;
     }
 
-    /**
-     * Sgd creates a parameter's momentum buffer (zero) at its first update and offers no setter: a step
-     * with lr 0 on zero gradients creates every buffer and leaves the parameters untouched
-     * ({@code buf = 0.9·0 + 0; p −= 0·0}), and adding the saved buffer to the zero one restores it exactly.
-     */
     private static void restoreMomentum(Sgd sgd, Map<String, Tensor> trainable, TrainState state) {
-        if (state.momentum().isEmpty()) return;
-        for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
-            if (!state.momentum().containsKey(e.getKey())) continue;
-            Tensor p = e.getValue();
-            p.setGrad(p.backend().zeros(p.dtype(), p.shape()));
-        }
-        sgd.step(0.0);
-        sgd.zeroGrad();
         for (Map.Entry<String, float[]> e : state.momentum().entrySet()) {
-            Tensor buf = sgd.momentumBuffers().get(e.getKey());
-            if (buf == null) {
+            Tensor p = trainable.get(e.getKey());
+            if (p == null) {
                 throw new BitEngineException("the checkpoint's train state has momentum for '" + e.getKey()
                         + "', which this run does not train; the run directory does not match its config.json");
             }
             float[] saved = e.getValue();
-            if (saved.length != buf.size()) {
+            if (saved.length != p.size()) {
                 throw new BitEngineException("the checkpoint's momentum for '" + e.getKey() + "' has " + saved.length
-                        + " values, the parameter " + buf.size() + "; the run directory does not match its config.json");
+                        + " values, the parameter " + p.size() + "; the run directory does not match its config.json");
             }
-            buf.backend().addInPlace(buf, buf.backend().fromHost(saved, buf.shape()));
+            sgd.restoreMomentum(e.getKey(), p.backend().fromHost(saved, p.shape()));
         }
     }
 
@@ -386,13 +373,13 @@ final class Trainer {
     }
 
     private static void copyAtomically(Path from, Path to) {
-        Path temp = to.resolveSibling(to.getFileName() + ".tmp-copy");
-        try {
-            Files.copy(from, temp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(temp, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new BitEngineException("cannot write " + to + " from " + from + ": " + e.getMessage() + "; check free disk space");
-        }
+        AtomicFile.write(to, out -> {
+            try {
+                Files.copy(from, out);
+            } catch (IOException e) {
+                throw new BitEngineException("cannot write " + to + " from " + from + ": " + e.getMessage() + "; check free disk space", e);
+            }
+        });
     }
 
     private void note(String line) {
@@ -419,15 +406,8 @@ final class Trainer {
         if (val.present()) evaluate(val, metrics);
     }
 
-    /**
-     * Sets a parameter's values exactly through backend operations only: an SGD update with lr 1,
-     * momentum 0 and the parameter as its own gradient zeroes it ({@code p −= 1·p}), then the values are
-     * added.
-     */
     private static void assign(Tensor p, float[] values) {
-        Tensor buf = p.backend().zeros(p.dtype(), p.shape());
-        p.backend().sgdMomentumInPlace(p, p.backend().copy(p), buf, 1.0, 0.0);
-        p.backend().addInPlace(p, p.backend().fromHost(values, p.shape()));
+        p.backend().copyInPlace(p, p.backend().fromHost(values, p.shape()));
     }
 
     // ---------------------------------------------------------------------------------------------

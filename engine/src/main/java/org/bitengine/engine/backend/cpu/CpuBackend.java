@@ -326,6 +326,16 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public void copyInPlace(Tensor dst, Tensor src) {
+        if (!dst.shape().equals(src.shape())) throw new IllegalArgumentException("copyInPlace: " + dst.shape() + " vs " + src.shape());
+        switch (storage(dst)) {
+            case CpuStorage.F32 s -> System.arraycopy(isF32(src) ? f32(src) : toFloat(doubles(src)), 0, s.data(), 0, s.data().length);
+            case CpuStorage.F64 s -> System.arraycopy(doubles(src), 0, s.data(), 0, s.data().length);
+            case CpuStorage.I32 s -> throw new IllegalArgumentException("copyInPlace into an int32 tensor");
+        }
+    }
+
     private static boolean isSuffix(Shape suffix, Shape full) {
         if (suffix.rank() > full.rank()) return false;
         int offset = full.rank() - suffix.rank();

@@ -11,21 +11,20 @@ import org.bitengine.engine.backend.ConvSpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreThreads.class)
 class Conv2dF32Test {
 
-    private int savedThreads;
     private long savedBudget;
 
     @BeforeEach
     void save() {
-        savedThreads = CpuParallel.threads();
         savedBudget = Conv2dF32.colBudgetFloats;
     }
 
     @AfterEach
     void restore() {
-        CpuParallel.setThreads(savedThreads);
         Conv2dF32.colBudgetFloats = savedBudget;
     }
 

@@ -15,31 +15,19 @@ import org.bitengine.engine.backend.BinaryOp;
 import org.bitengine.engine.tensor.DType;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The float32 fast paths of {@link CpuBackend} against the same backend op on the inputs cast to float64
  * (the plain reference), on random data at BiT's shapes and odd ones, and the fast paths' independence of
  * the thread count.
  */
+@ExtendWith(RestoreThreads.class)
 class CpuFloatOpsTest {
 
     private static final CpuBackend BE = CpuBackend.get();
     private static final double GN_EPS = 1e-5, WS_EPS = 1e-10;
-
-    private int savedThreads;
-
-    @BeforeEach
-    void save() {
-        savedThreads = CpuParallel.threads();
-    }
-
-    @AfterEach
-    void restore() {
-        CpuParallel.setThreads(savedThreads);
-    }
 
     // ---- helpers -------------------------------------------------------------------------------------
 

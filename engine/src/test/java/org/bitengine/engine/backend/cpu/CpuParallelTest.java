@@ -15,23 +15,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreThreads.class)
 class CpuParallelTest {
-
-    private int savedThreads;
-
-    @BeforeEach
-    void save() {
-        savedThreads = CpuParallel.threads();
-    }
-
-    @AfterEach
-    void restore() {
-        CpuParallel.setThreads(savedThreads);
-    }
 
     private static List<int[]> chunks(int begin, int end, int grain) {
         List<int[]> out = Collections.synchronizedList(new ArrayList<>());

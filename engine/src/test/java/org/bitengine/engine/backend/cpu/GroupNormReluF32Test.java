@@ -10,31 +10,19 @@ import org.bitengine.engine.backend.Backend.GroupNormResult;
 import org.bitengine.engine.tensor.DType;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The fused GroupNorm → ReLU kernels of {@link GroupNormF32} against GroupNorm then ReLU through the
  * backend: bit-identical to the unfused float32 ops (same arithmetic), close to the float64 reference,
  * exact about the ReLU mask when gradients are not finite, and independent of the thread count.
  */
+@ExtendWith(RestoreThreads.class)
 class GroupNormReluF32Test {
 
     private static final CpuBackend BE = CpuBackend.get();
     private static final double EPS = 1e-5;
-
-    private int savedThreads;
-
-    @BeforeEach
-    void save() {
-        savedThreads = CpuParallel.threads();
-    }
-
-    @AfterEach
-    void restore() {
-        CpuParallel.setThreads(savedThreads);
-    }
 
     private record Fused(float[] y, float[] mean, float[] rstd, float[] dx, float[] dgamma, float[] dbeta) {}
 

@@ -8,21 +8,14 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreThreads.class)
 class SgemmTest {
-
-    private int savedThreads;
-
-    @BeforeEach
-    void save() {
-        savedThreads = CpuParallel.threads();
-    }
 
     @AfterEach
     void restore() {
-        CpuParallel.setThreads(savedThreads);
         Sgemm.forceOrientation = 0;
     }
 

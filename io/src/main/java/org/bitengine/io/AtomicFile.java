@@ -1,11 +1,13 @@
-package org.bitengine.io.npy;
+package org.bitengine.io;
 
-import static org.bitengine.io.npy.NpyErrors.error;
+import static org.bitengine.io.IoErrors.error;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -13,16 +15,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HexFormat;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A file written under a temporary name beside its target and renamed onto it on
- * {@link #commit()}, so readers and crashes never see a half-written file (DESIGN.md §5).
+ * A file written under a temporary name beside its target, synced and renamed onto it on
+ * {@link #commit()}, so readers and crashes never see a half-written file (DESIGN.md §5): they see
+ * the old file or the whole new one.
  *
- * <p>{@link #close()} without a commit deletes the temporary file: in try-with-resources an
- * exception before the commit leaves the target untouched and nothing behind.
+ * <p>Nothing replaces the target unless {@link #commit()} is called: {@link #close()} without a
+ * commit deletes the temporary file, so in try-with-resources an exception before the commit leaves
+ * the target untouched and nothing behind. For a whole file in one go there are
+ * {@link #writeBytes}, {@link #writeString} and {@link #write(Path, Body)}.
+ *
+ * <p>The temporary file is created with the default permissions of a new file (the umask), not
+ * owner-only like {@link Files#createTempFile}: the target keeps the temporary file's permissions
+ * after the rename.
  */
-final class AtomicFile implements AutoCloseable {
+public final class AtomicFile implements AutoCloseable {
+
+    /** Largest single write to the channel; see {@link ChannelStream#write(byte[], int, int)}. */
+    private static final int CHUNK = 1 << 20;
 
     private final Path target;
     private final Path temp;
@@ -37,8 +50,20 @@ final class AtomicFile implements AutoCloseable {
         this.stream = new ChannelStream(channel);
     }
 
-    /** Creates the temporary file beside {@code target}. */
-    static AtomicFile create(Path target) {
+    /** What fills the file; an {@link IOException} it throws is reported as a failed write of the target. */
+    @FunctionalInterface
+    public interface Body {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Creates the temporary file beside {@code target}.
+     *
+     * @throws org.bitengine.engine.BitEngineException if the target is a directory, or its directory
+     *                                                 does not exist or is not writable
+     */
+    public static AtomicFile create(Path target) {
+        Objects.requireNonNull(target, "target");
         Path abs = target.toAbsolutePath();
         Path dir = abs.getParent();
         if (Files.isDirectory(abs)) {
@@ -56,23 +81,63 @@ final class AtomicFile implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw error(target + ": cannot create the file, directory " + dir + " does not exist; create it first", e);
         } catch (IOException e) {
-            throw error(target + ": cannot create " + temp.getFileName() + " in " + dir + ": " + NpyErrors.reason(e)
+            throw error(target + ": cannot create " + temp.getFileName() + " in " + dir + ": " + IoErrors.reason(e)
                     + "; check that the directory is writable", e);
         }
     }
 
+    /**
+     * Writes {@code bytes} to {@code target} atomically.
+     *
+     * @throws org.bitengine.engine.BitEngineException if the file cannot be written; the target is then untouched
+     */
+    public static void writeBytes(Path target, byte[] bytes) {
+        Objects.requireNonNull(bytes, "bytes");
+        write(target, out -> out.write(bytes));
+    }
+
+    /** Writes {@code text} as UTF-8 to {@code target} atomically (see {@link #writeBytes}). */
+    public static void writeString(Path target, String text) {
+        writeBytes(target, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Runs {@code body} on a (buffered) stream into a temporary file beside {@code target}, then
+     * commits it. If {@code body} throws, the target is untouched and the temporary file deleted.
+     *
+     * @throws org.bitengine.engine.BitEngineException if the file cannot be written or {@code body}
+     *                                                 throws an {@link IOException}
+     */
+    public static void write(Path target, Body body) {
+        Objects.requireNonNull(body, "body");
+        try (AtomicFile file = create(target)) {
+            try (OutputStream out = new BufferedOutputStream(file.stream(), 1 << 16)) {
+                body.writeTo(out);
+            } catch (IOException e) {
+                throw error(target + ": cannot write: " + IoErrors.reason(e) + "; check free disk space and permissions", e);
+            }
+            file.commit();
+        }
+    }
+
     /** The temporary file's path (for tests and messages). */
-    Path tempPath() {
+    public Path tempPath() {
         return temp;
     }
 
     /** A stream into the temporary file; closing it only flushes, the file stays open. */
-    OutputStream stream() {
+    public OutputStream stream() {
         return stream;
     }
 
-    /** Syncs the data to disk and renames the temporary file onto the target. */
-    void commit() {
+    /**
+     * Syncs the data to disk and renames the temporary file onto the target.
+     *
+     * @throws IllegalStateException if already committed or aborted
+     * @throws org.bitengine.engine.BitEngineException if syncing or renaming fails; the temporary
+     *                                                 file is then deleted and the target untouched
+     */
+    public void commit() {
         if (done) {
             throw new IllegalStateException("already committed or aborted: " + target);
         }
@@ -89,13 +154,13 @@ final class AtomicFile implements AutoCloseable {
             done = true;
         } catch (IOException e) {
             abort();
-            throw error(target + ": cannot write: " + NpyErrors.reason(e) + "; check free disk space and permissions", e);
+            throw error(target + ": cannot write: " + IoErrors.reason(e) + "; check free disk space and permissions", e);
         }
         syncDirectory(target.toAbsolutePath().getParent());
     }
 
     /** Deletes the temporary file; the target is untouched. Idempotent. */
-    void abort() {
+    public void abort() {
         done = true;
         try {
             channel.close();
@@ -109,6 +174,7 @@ final class AtomicFile implements AutoCloseable {
         }
     }
 
+    /** Aborts unless committed. */
     @Override
     public void close() {
         if (!done) {
@@ -143,7 +209,7 @@ final class AtomicFile implements AutoCloseable {
             // Chunked: one huge write of a heap array makes NIO copy it into an equally huge
             // temporary direct buffer.
             while (len > 0) {
-                int n = Math.min(len, NpyFormat.CHUNK);
+                int n = Math.min(len, CHUNK);
                 ByteBuffer buf = ByteBuffer.wrap(b, off, n);
                 while (buf.hasRemaining()) {
                     channel.write(buf);
