@@ -65,6 +65,120 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * BatchNorm in training mode: x [N,...,C], gamma [C], beta [C] → y like x, normalised with the batch
+     * statistics. When {@code stats} is not null it receives the batch mean and unbiased variance [C]
+     * for the running-statistics update (the op's output is y alone).
+     */
+    record BatchNorm(double eps, BatchStats stats) implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            Backend.BatchNormResult r = in[0].backend().batchNorm(in[0], in[1], in[2], eps);
+            if (stats != null) stats.set(r.mean(), r.unbiasedVar());
+            ctx.save(in[0], in[1], r.mean(), r.rstd());
+            return r.y();
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            Backend.BatchNormGrads g = dy.backend().batchNormBackward(dy, ctx.saved(0), ctx.saved(1), ctx.saved(2), ctx.saved(3));
+            return new Tensor[] {g.dx(), g.dgamma(), g.dbeta()};
+        }
+    }
+
+    /**
+     * BatchNorm with given statistics: x [N,...,C], gamma, beta, runningMean, runningVar [C] → y like x.
+     * The statistics get no gradient; with {@code affineGrad} false neither do gamma and beta (a frozen
+     * BatchNorm when fine-tuning).
+     */
+    record BatchNormInference(double eps, boolean affineGrad) implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            ctx.save(in[0], in[1], in[3], in[4]);
+            return in[0].backend().batchNormInference(in[0], in[1], in[2], in[3], in[4], eps);
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            Backend.BatchNormGrads g = dy.backend().batchNormInferenceBackward(dy, ctx.saved(0), ctx.saved(1), ctx.saved(2), ctx.saved(3), eps);
+            return affineGrad
+                    ? new Tensor[] {g.dx(), g.dgamma(), g.dbeta(), null, null}
+                    : new Tensor[] {g.dx(), null, null, null, null};
+        }
+    }
+
+    /** 1/(1 + exp(−x)), any shape. */
+    record Sigmoid() implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            Tensor y = in[0].backend().sigmoid(in[0]);
+            ctx.save(y);
+            return y;
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            return new Tensor[] {dy.backend().sigmoidBackward(ctx.saved(0), dy)};
+        }
+    }
+
+    /** Swish / SiLU x·sigmoid(x), any shape. */
+    record Swish() implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            ctx.save(in[0]);
+            return in[0].backend().swish(in[0]);
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            return new Tensor[] {dy.backend().swishBackward(ctx.saved(0), dy)};
+        }
+    }
+
+    /** x [N,...,C] · s [N,C], s repeated over each sample's spatial positions (squeeze-and-excitation). */
+    record ScaleChannels() implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            ctx.save(in[0], in[1]);
+            return in[0].backend().scaleChannels(in[0], in[1]);
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            Tensor x = ctx.saved(0);
+            Tensor s = ctx.saved(1);
+            Backend b = dy.backend();
+            return new Tensor[] {b.scaleChannels(dy, s), b.scaleChannelsBackwardScale(dy, x, s.shape())};
+        }
+    }
+
+    /**
+     * Inverted dropout with a given mask: x times {@code mask} (like x; each value 0 or 1/(1 − p)). The
+     * mask is drawn by the caller ({@link Ops#dropout}); the backward multiplies by the same mask.
+     */
+    record Dropout(Tensor mask) implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            return in[0].backend().binary(BinaryOp.MUL, in[0], mask);
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            return new Tensor[] {dy.backend().binary(BinaryOp.MUL, dy, mask)};
+        }
+    }
+
+    /**
+     * Stochastic depth ("row" mode): x [N,...] times {@code mask} [N] (each value 0 or 1/(1 − p)), one
+     * value per sample. The mask is drawn by the caller ({@link Ops#stochasticDepth}).
+     */
+    record StochasticDepth(Tensor mask) implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            ctx.save(in[0].shape());
+            return in[0].backend().scaleChannels(rows(in[0]), mask.view(Shape.of(mask.size(), 1))).view(in[0].shape());
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            Shape xShape = ctx.saved(0);
+            return new Tensor[] {dy.backend().scaleChannels(rows(dy), mask.view(Shape.of(mask.size(), 1))).view(xShape)};
+        }
+
+        /** x [N,...] seen as [N, rest, 1]: one "channel" per sample. */
+        private static Tensor rows(Tensor x) {
+            int n = x.shape().dim(0);
+            return x.view(Shape.of(n, x.size() / Math.max(1, n), 1));
+        }
+    }
+
     record Relu() implements Op {
         public Tensor forward(Context ctx, Tensor... in) {
             ctx.save(in[0]);

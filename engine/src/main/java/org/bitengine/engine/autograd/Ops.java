@@ -1,5 +1,7 @@
 package org.bitengine.engine.autograd;
 
+import java.util.random.RandomGenerator;
+
 import org.bitengine.engine.backend.BinaryOp;
 import org.bitengine.engine.backend.ConvSpec;
 import org.bitengine.engine.tensor.Shape;
@@ -23,6 +25,77 @@ public final class Ops {
     /** x [N,...,C] normalised in {@code groups} groups of channels, then gamma [C], beta [C]. */
     public static Tensor groupNorm(Tensor x, Tensor gamma, Tensor beta, int groups, double eps) {
         return Tape.apply(new Op.GroupNorm(groups, eps), x, gamma, beta);
+    }
+
+    /** The batch statistics of a training-mode {@link #batchNorm}: y, and mean and unbiased variance [C]. */
+    public record BatchNormOutput(Tensor y, Tensor mean, Tensor unbiasedVar) {}
+
+    /**
+     * BatchNorm in training mode of x [N,...,C] with gamma [C], beta [C], normalised with the batch
+     * statistics (biased variance); also returns the batch mean and unbiased variance for
+     * {@code Backend.runningStatUpdateInPlace}.
+     */
+    public static BatchNormOutput batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
+        BatchStats stats = new BatchStats();
+        Tensor y = Tape.apply(new Op.BatchNorm(eps, stats), x, gamma, beta);
+        return new BatchNormOutput(y, stats.mean(), stats.unbiasedVar());
+    }
+
+    /**
+     * BatchNorm with running statistics: x [N,...,C], gamma, beta, runningMean, runningVar [C]. With
+     * {@code affineGrad} false gamma and beta get no gradient (frozen BatchNorm).
+     */
+    public static Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                            double eps, boolean affineGrad) {
+        return Tape.apply(new Op.BatchNormInference(eps, affineGrad), x, gamma, beta, runningMean, runningVar);
+    }
+
+    public static Tensor sigmoid(Tensor x) {
+        return Tape.apply(new Op.Sigmoid(), x);
+    }
+
+    /** x·sigmoid(x) (SiLU). */
+    public static Tensor swish(Tensor x) {
+        return Tape.apply(new Op.Swish(), x);
+    }
+
+    /** x [N,...,C] · s [N,C] broadcast over the spatial positions. */
+    public static Tensor scaleChannels(Tensor x, Tensor s) {
+        return Tape.apply(new Op.ScaleChannels(), x, s);
+    }
+
+    /**
+     * Inverted dropout of x (any shape): in training each value is kept with probability 1 − p and
+     * scaled by 1/(1 − p), else zeroed; the mask comes from {@code rng} (one draw per element, in order),
+     * so a seeded generator makes runs repeatable. Identity when not training or p = 0.
+     */
+    public static Tensor dropout(Tensor x, double p, boolean training, RandomGenerator rng) {
+        checkProbability(p, "dropout");
+        if (!training || p == 0) return x;
+        return Tape.apply(new Op.Dropout(mask(x, x.shape(), p, rng)), x);
+    }
+
+    /**
+     * Stochastic depth ("row" mode, torchvision's {@code StochasticDepth(p, "row")}) of a residual
+     * branch x [N,...]: each sample's whole branch is dropped with probability p, kept ones scaled by
+     * 1/(1 − p); one draw of {@code rng} per sample. Identity when not training or p = 0.
+     */
+    public static Tensor stochasticDepth(Tensor x, double p, boolean training, RandomGenerator rng) {
+        checkProbability(p, "stochasticDepth");
+        if (!training || p == 0) return x;
+        return Tape.apply(new Op.StochasticDepth(mask(x, Shape.of(x.shape().dim(0)), p, rng)), x);
+    }
+
+    /** Values 0 (probability p) or 1/(1 − p), in x's dtype and on its backend; all 0 when p = 1. */
+    private static Tensor mask(Tensor x, Shape shape, double p, RandomGenerator rng) {
+        double keep = p >= 1 ? 0 : 1.0 / (1 - p);
+        double[] m = new double[shape.size()];
+        for (int i = 0; i < m.length; i++) m[i] = rng.nextDouble() < p ? 0 : keep;
+        return x.backend().cast(x.backend().fromHost(m, shape), x.dtype());
+    }
+
+    private static void checkProbability(double p, String op) {
+        if (!(p >= 0 && p <= 1)) throw new IllegalArgumentException(op + ": drop probability " + p + " is outside [0, 1]");
     }
 
     public static Tensor relu(Tensor x) {

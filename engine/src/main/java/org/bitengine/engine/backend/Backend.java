@@ -75,12 +75,72 @@ public interface Backend {
     /** dx like x, dgamma and dbeta [C]. */
     record GroupNormGrads(Tensor dx, Tensor dgamma, Tensor dbeta) {}
 
+    /**
+     * BatchNorm in training mode of x [N,...,C] (channels last): each channel is normalised with the
+     * batch statistics over N and the spatial positions (biased variance), then gamma [C], beta [C].
+     * The result also carries the batch mean [C] and the <em>unbiased</em> variance [C] that PyTorch
+     * feeds into the running statistics (see {@link #runningStatUpdateInPlace}).
+     */
+    BatchNormResult batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps);
+
+    /**
+     * dy and x [N,...,C], gamma [C], mean and rstd [C] from {@link #batchNorm} → dx like x, dgamma and
+     * dbeta [C], differentiating through the batch statistics.
+     */
+    BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd);
+
+    /**
+     * BatchNorm in inference mode: x [N,...,C], gamma, beta, runningMean, runningVar [C] →
+     * {@code y = (x − runningMean) / sqrt(runningVar + eps) · gamma + beta}, like x.
+     */
+    Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps);
+
+    /**
+     * dy and x [N,...,C], gamma, runningMean, runningVar [C] → dx like x, dgamma and dbeta [C] of
+     * {@link #batchNormInference} (the statistics are constants here).
+     */
+    BatchNormGrads batchNormInferenceBackward(Tensor dy, Tensor x, Tensor gamma, Tensor runningMean, Tensor runningVar, double eps);
+
+    /**
+     * running [C] = (1 − momentum)·running + momentum·batch [C], in place: PyTorch's convention
+     * (momentum 0.1 by default). Keras' {@code momentum=0.99} is the same update with
+     * {@code momentum = 1 − 0.99}.
+     */
+    void runningStatUpdateInPlace(Tensor running, Tensor batch, double momentum);
+
+    /** y like x [N,...,C]; mean, rstd = 1/sqrt(biased var + eps) and the unbiased variance, each [C]. */
+    record BatchNormResult(Tensor y, Tensor mean, Tensor rstd, Tensor unbiasedVar) {}
+
+    /** dx like x, dgamma and dbeta [C]. */
+    record BatchNormGrads(Tensor dx, Tensor dgamma, Tensor dbeta) {}
+
     // ---- element-wise ----------------------------------------------------------------------
 
     Tensor relu(Tensor x);
 
     /** dx = dy where x > 0, else 0. */
     Tensor reluBackward(Tensor x, Tensor dy);
+
+    /** 1/(1 + exp(−x)), like x (any shape). */
+    Tensor sigmoid(Tensor x);
+
+    /** y = sigmoid(x) and dy, both like x → dx = dy·y·(1 − y). Takes the output, not the input. */
+    Tensor sigmoidBackward(Tensor y, Tensor dy);
+
+    /** Swish / SiLU: x·sigmoid(x), like x (any shape). */
+    Tensor swish(Tensor x);
+
+    /** x and dy, both like x → dx = dy·(s + x·s·(1 − s)) with s = sigmoid(x). */
+    Tensor swishBackward(Tensor x, Tensor dy);
+
+    /**
+     * Channel scaling (squeeze-and-excitation): x [N,...,C] times s [N,C], s repeated over the spatial
+     * positions of each sample. With C = 1 and s [N,1] it scales whole samples (stochastic depth).
+     */
+    Tensor scaleChannels(Tensor x, Tensor s);
+
+    /** dy and x [N,...,C], s [N,C] → ds [N,C] = Σ over the spatial positions of dy·x (dx is {@code scaleChannels(dy, s)}). */
+    Tensor scaleChannelsBackwardScale(Tensor dy, Tensor x, Shape sShape);
 
     /**
      * a ⊕ b where b's shape equals a's or a suffix of it (b is repeated over a's leading

@@ -56,7 +56,8 @@ public final class ParameterStore {
         return new Params(this, "");
     }
 
-    Tensor get(String key, Shape shape, Init init) {
+    /** {@code trainable} false makes a buffer: listed in {@link #parameters()}, never requiring a gradient. */
+    Tensor get(String key, Shape shape, Init init, boolean trainable) {
         if (parameters.containsKey(key)) throw new IllegalStateException("parameter '" + key + "' requested twice");
         float[] data = null;
         if (source != null && source.keys().contains(key)) {
@@ -74,12 +75,12 @@ public final class ParameterStore {
             data = new float[shape.size()];
             init.fill(data, shape, new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * key.hashCode())));
         }
-        Tensor t = backend.cast(backend.fromHost(data, shape), dtype).requiresGrad(true);
+        Tensor t = backend.cast(backend.fromHost(data, shape), dtype).requiresGrad(trainable);
         parameters.put(key, t);
         return t;
     }
 
-    /** Every parameter by its full key, in creation order. */
+    /** Every parameter and buffer by its full key, in creation order (buffers do not require a gradient). */
     public Map<String, Tensor> parameters() {
         return Collections.unmodifiableMap(parameters);
     }

@@ -25,6 +25,14 @@ public final class Params {
 
     /** The parameter {@code name} of this scope, with the given shape. */
     public Tensor get(String name, Shape shape, Init init) {
-        return store.get(prefix + name, shape, init);
+        return store.get(prefix + name, shape, init, true);
+    }
+
+    /**
+     * A buffer {@code name} of this scope: state saved and loaded with the parameters (BatchNorm's
+     * running statistics) that never requires a gradient, so optimisers leave it alone.
+     */
+    public Tensor buffer(String name, Shape shape, Init init) {
+        return store.get(prefix + name, shape, init, false);
     }
 }

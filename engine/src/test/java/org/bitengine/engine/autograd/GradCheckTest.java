@@ -40,6 +40,13 @@ class GradCheckTest {
         return Tensor.of(v, dims);
     }
 
+    /** Values in [0.5, 1.5): variances. */
+    private static Tensor positive(int... dims) {
+        double[] v = random(dims).toDoubleArray();
+        for (int i = 0; i < v.length; i++) v[i] = 1 + 0.5 * v[i];
+        return Tensor.of(v, dims);
+    }
+
     /** Values away from zero so no ReLU input sits within the finite-difference step of its kink. */
     private static Tensor awayFromZero(int... dims) {
         double[] v = random(dims).toDoubleArray();
@@ -64,6 +71,20 @@ class GradCheckTest {
         cases.add(c("weight standardisation 1x1", new Op.WeightStandardize(1e-10), random(1, 1, 5, 3)));
         cases.add(c("group norm 2 groups", new Op.GroupNorm(2, 1e-5), random(2, 3, 3, 4), random(4), random(4)));
         cases.add(c("group norm 1 channel per group", new Op.GroupNorm(8, 1e-5), random(2, 2, 2, 8), random(8), random(8)));
+        cases.add(c("batch norm, train, NHWC", new Op.BatchNorm(1e-5, null), random(3, 2, 2, 4), random(4), random(4)));
+        cases.add(c("batch norm, train, [N,C], stats sink", new Op.BatchNorm(1e-3, new BatchStats()), random(5, 3), random(3), random(3)));
+        cases.add(new Case("batch norm, inference", new Op.BatchNormInference(1e-3, true),
+                new Tensor[] {random(2, 3, 2, 4), random(4), random(4), random(4), positive(4)}, new boolean[] {true, true, true, false, false}));
+        cases.add(new Case("batch norm, frozen (no affine grad)", new Op.BatchNormInference(1e-5, false),
+                new Tensor[] {random(2, 2, 2, 3), random(3), random(3), random(3), positive(3)}, new boolean[] {true, false, false, false, false}));
+        cases.add(c("sigmoid", new Op.Sigmoid(), random(3, 5)));
+        cases.add(c("sigmoid, large inputs", new Op.Sigmoid(), Tensor.of(new double[] {-30, -8, -3, 0.5, 3, 8, 30}, 7)));
+        cases.add(c("swish", new Op.Swish(), random(3, 5)));
+        cases.add(c("swish, large inputs", new Op.Swish(), Tensor.of(new double[] {-30, -8, -3, 0.5, 3, 8, 30}, 7)));
+        cases.add(c("scale channels (SE)", new Op.ScaleChannels(), random(2, 3, 3, 4), random(2, 4)));
+        cases.add(c("scale channels [N,C] by [N,C]", new Op.ScaleChannels(), random(3, 5), random(3, 5)));
+        cases.add(c("dropout, fixed mask p=0.5", new Op.Dropout(Tensor.of(new double[] {2, 0, 2, 2, 0, 0, 2, 0, 2, 2, 0, 2}, 3, 4)), random(3, 4)));
+        cases.add(c("stochastic depth, fixed mask p=0.2", new Op.StochasticDepth(Tensor.of(new double[] {1.25, 0, 1.25}, 3)), random(3, 2, 2, 2)));
         cases.add(c("relu", new Op.Relu(), awayFromZero(3, 5)));
         cases.add(c("add broadcast", new Op.Binary(BinaryOp.ADD), random(2, 3, 4), random(4)));
         cases.add(c("sub same shape", new Op.Binary(BinaryOp.SUB), random(2, 3), random(2, 3)));

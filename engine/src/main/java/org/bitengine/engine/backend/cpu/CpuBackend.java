@@ -245,6 +245,92 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public BatchNormResult batchNorm(Tensor x, Tensor gamma, Tensor beta, double eps) {
+        int c = checkBatchNorm(x, "batchNorm", gamma, beta);
+        int m = x.size() / c;
+        Shape cs = Shape.of(c);
+        if (allF32(x, gamma, beta)) {
+            float[] y = new float[x.size()], mean = new float[c], rstd = new float[c], var = new float[c];
+            BatchNormF32.forward(f32(x), m, c, f32(gamma), f32(beta), eps, y, mean, rstd, var);
+            return new BatchNormResult(wrap(y, x.shape()), wrap(mean, cs), wrap(rstd, cs), wrap(var, cs));
+        }
+        double[] y = new double[x.size()], mean = new double[c], rstd = new double[c], var = new double[c];
+        CpuReference.batchNorm(doubles(x), m, c, doubles(gamma), doubles(beta), eps, y, mean, rstd, var);
+        return new BatchNormResult(result(y, x.shape(), x), result(mean, cs, x), result(rstd, cs, x), result(var, cs, x));
+    }
+
+    @Override
+    public BatchNormGrads batchNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd) {
+        int c = checkBatchNorm(x, "batchNormBackward", gamma, mean, rstd);
+        int m = x.size() / c;
+        if (allF32(dy, x, gamma, mean, rstd)) {
+            float[] dx = new float[x.size()], dgamma = new float[c], dbeta = new float[c];
+            BatchNormF32.backward(f32(dy), f32(x), m, c, f32(gamma), f32(mean), f32(rstd), dx, dgamma, dbeta);
+            return new BatchNormGrads(wrap(dx, x.shape()), wrap(dgamma, gamma.shape()), wrap(dbeta, gamma.shape()));
+        }
+        double[] dx = new double[x.size()], dgamma = new double[c], dbeta = new double[c];
+        CpuReference.batchNormBackward(doubles(dy), doubles(x), m, c, doubles(gamma), doubles(mean), doubles(rstd), dx, dgamma, dbeta);
+        return new BatchNormGrads(result(dx, x.shape(), dy), result(dgamma, gamma.shape(), gamma), result(dbeta, gamma.shape(), gamma));
+    }
+
+    @Override
+    public Tensor batchNormInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar, double eps) {
+        int c = checkBatchNorm(x, "batchNormInference", gamma, beta, runningMean, runningVar);
+        int m = x.size() / c;
+        if (allF32(x, gamma, beta, runningMean, runningVar)) {
+            float[] y = new float[x.size()];
+            BatchNormF32.inference(f32(x), m, c, f32(gamma), f32(beta), f32(runningMean), f32(runningVar), eps, y);
+            return wrap(y, x.shape());
+        }
+        return result(CpuReference.batchNormInference(doubles(x), m, c, doubles(gamma), doubles(beta), doubles(runningMean),
+                doubles(runningVar), eps), x.shape(), x);
+    }
+
+    @Override
+    public BatchNormGrads batchNormInferenceBackward(Tensor dy, Tensor x, Tensor gamma, Tensor runningMean, Tensor runningVar, double eps) {
+        int c = checkBatchNorm(x, "batchNormInferenceBackward", gamma, runningMean, runningVar);
+        int m = x.size() / c;
+        if (allF32(dy, x, gamma, runningMean, runningVar)) {
+            float[] dx = new float[x.size()], dgamma = new float[c], dbeta = new float[c];
+            BatchNormF32.inferenceBackward(f32(dy), f32(x), m, c, f32(gamma), f32(runningMean), f32(runningVar), eps, dx, dgamma, dbeta);
+            return new BatchNormGrads(wrap(dx, x.shape()), wrap(dgamma, gamma.shape()), wrap(dbeta, gamma.shape()));
+        }
+        double[] dx = new double[x.size()], dgamma = new double[c], dbeta = new double[c];
+        CpuReference.batchNormInferenceBackward(doubles(dy), doubles(x), m, c, doubles(gamma), doubles(runningMean),
+                doubles(runningVar), eps, dx, dgamma, dbeta);
+        return new BatchNormGrads(result(dx, x.shape(), dy), result(dgamma, gamma.shape(), gamma), result(dbeta, gamma.shape(), gamma));
+    }
+
+    @Override
+    public void runningStatUpdateInPlace(Tensor running, Tensor batch, double momentum) {
+        if (!running.shape().equals(batch.shape())) {
+            throw new IllegalArgumentException("runningStatUpdateInPlace: running " + running.shape() + " vs batch " + batch.shape());
+        }
+        double[] b = doubles(batch);
+        switch (storage(running)) {
+            case CpuStorage.F32 s -> {
+                float[] r = s.data();
+                for (int i = 0; i < r.length; i++) r[i] = (float) ((1 - momentum) * r[i] + momentum * b[i]);
+            }
+            case CpuStorage.F64 s -> {
+                double[] r = s.data();
+                for (int i = 0; i < r.length; i++) r[i] = (1 - momentum) * r[i] + momentum * b[i];
+            }
+            case CpuStorage.I32 s -> throw new IllegalArgumentException("runningStatUpdateInPlace on an int32 tensor");
+        }
+    }
+
+    /** The channel count C of x [N,...,C], after checking that every per-channel tensor has C elements. */
+    private static int checkBatchNorm(Tensor x, String op, Tensor... perChannel) {
+        if (x.shape().rank() < 2) throw new IllegalArgumentException(op + " wants x [N,...,C], got " + x.shape());
+        int c = x.shape().dim(-1);
+        for (Tensor t : perChannel) {
+            if (t.size() != c) throw new IllegalArgumentException(op + ": per-channel tensor " + t.shape() + " does not match " + c + " channels of " + x.shape());
+        }
+        return c;
+    }
+
     // ---- element-wise ----------------------------------------------------------------------
 
     @Override
@@ -263,6 +349,62 @@ public final class CpuBackend implements Backend {
         double[] g = doubles(dy);
         for (int i = 0; i < g.length; i++) if (!(xv[i] > 0)) g[i] = 0;
         return result(g, x.shape(), dy);
+    }
+
+    @Override
+    public Tensor sigmoid(Tensor x) {
+        if (isF32(x)) return wrap(ActivationF32.sigmoid(f32(x), new float[x.size()]), x.shape());
+        return result(CpuReference.sigmoid(doubles(x)), x.shape(), x);
+    }
+
+    @Override
+    public Tensor sigmoidBackward(Tensor y, Tensor dy) {
+        sameShape(y, dy, "sigmoidBackward");
+        if (bothF32(y, dy)) return wrap(ActivationF32.sigmoidBackward(f32(y), f32(dy), new float[y.size()]), y.shape());
+        return result(CpuReference.sigmoidBackward(doubles(y), doubles(dy)), y.shape(), dy);
+    }
+
+    @Override
+    public Tensor swish(Tensor x) {
+        if (isF32(x)) return wrap(ActivationF32.swish(f32(x), new float[x.size()]), x.shape());
+        return result(CpuReference.swish(doubles(x)), x.shape(), x);
+    }
+
+    @Override
+    public Tensor swishBackward(Tensor x, Tensor dy) {
+        sameShape(x, dy, "swishBackward");
+        if (bothF32(x, dy)) return wrap(ActivationF32.swishBackward(f32(x), f32(dy), new float[x.size()]), x.shape());
+        return result(CpuReference.swishBackward(doubles(x), doubles(dy)), x.shape(), dy);
+    }
+
+    @Override
+    public Tensor scaleChannels(Tensor x, Tensor s) {
+        int[] npc = scaleChannelsGeometry(x.shape(), s.shape());
+        if (bothF32(x, s)) return wrap(ActivationF32.scaleChannels(f32(x), npc[0], npc[1], npc[2], f32(s), new float[x.size()]), x.shape());
+        return result(CpuReference.scaleChannels(doubles(x), npc[0], npc[1], npc[2], doubles(s)), x.shape(), x);
+    }
+
+    @Override
+    public Tensor scaleChannelsBackwardScale(Tensor dy, Tensor x, Shape sShape) {
+        sameShape(x, dy, "scaleChannelsBackwardScale");
+        int[] npc = scaleChannelsGeometry(x.shape(), sShape);
+        if (bothF32(dy, x)) {
+            return wrap(ActivationF32.scaleChannelsBackwardScale(f32(dy), f32(x), npc[0], npc[1], npc[2], new float[sShape.size()]), sShape);
+        }
+        return result(CpuReference.scaleChannelsBackwardScale(doubles(dy), doubles(x), npc[0], npc[1], npc[2]), sShape, dy);
+    }
+
+    /** {n, positions per sample, c} for x [N,...,C] and s [N,C]. */
+    private static int[] scaleChannelsGeometry(Shape x, Shape s) {
+        if (x.rank() < 2 || s.rank() != 2 || s.dim(0) != x.dim(0) || s.dim(1) != x.dim(-1)) {
+            throw new IllegalArgumentException("scaleChannels wants x [N,...,C] and s [N,C], got x " + x + " and s " + s);
+        }
+        int n = x.dim(0), c = x.dim(-1);
+        return new int[] {n, x.size() / Math.max(1, n * c), c};
+    }
+
+    private static void sameShape(Tensor a, Tensor b, String op) {
+        if (!a.shape().equals(b.shape())) throw new IllegalArgumentException(op + ": " + a.shape() + " vs " + b.shape());
     }
 
     @Override

@@ -132,6 +132,132 @@ final class CpuReference {
         }
     }
 
+    // ---- BatchNorm: x viewed as [m, c] (m = N × spatial positions), statistics per channel ---------
+
+    /** Fills y, mean, rstd = 1/sqrt(biased var + eps) and the unbiased variance (0 when m = 1). */
+    static void batchNorm(double[] x, int m, int c, double[] gamma, double[] beta, double eps,
+                          double[] y, double[] mean, double[] rstd, double[] unbiasedVar) {
+        for (int ch = 0; ch < c; ch++) {
+            double sum = 0;
+            for (int r = 0; r < m; r++) sum += x[r * c + ch];
+            double mu = sum / m;
+            double sq = 0;
+            for (int r = 0; r < m; r++) {
+                double d = x[r * c + ch] - mu;
+                sq += d * d;
+            }
+            double rs = 1.0 / Math.sqrt(sq / m + eps);
+            mean[ch] = mu;
+            rstd[ch] = rs;
+            unbiasedVar[ch] = m > 1 ? sq / (m - 1) : 0;
+            for (int r = 0; r < m; r++) y[r * c + ch] = (x[r * c + ch] - mu) * rs * gamma[ch] + beta[ch];
+        }
+    }
+
+    /** dx = rstd·gamma·(dy − mean(dy) − x̂·mean(dy·x̂)) per channel; dgamma = Σ dy·x̂; dbeta = Σ dy. */
+    static void batchNormBackward(double[] dy, double[] x, int m, int c, double[] gamma, double[] mean, double[] rstd,
+                                  double[] dx, double[] dgamma, double[] dbeta) {
+        for (int ch = 0; ch < c; ch++) {
+            double sumD = 0;
+            double sumDX = 0;
+            for (int r = 0; r < m; r++) {
+                double xHat = (x[r * c + ch] - mean[ch]) * rstd[ch];
+                sumD += dy[r * c + ch];
+                sumDX += dy[r * c + ch] * xHat;
+            }
+            dgamma[ch] = sumDX;
+            dbeta[ch] = sumD;
+            double k = rstd[ch] * gamma[ch];
+            for (int r = 0; r < m; r++) {
+                double xHat = (x[r * c + ch] - mean[ch]) * rstd[ch];
+                dx[r * c + ch] = k * (dy[r * c + ch] - sumD / m - xHat * sumDX / m);
+            }
+        }
+    }
+
+    static double[] batchNormInference(double[] x, int m, int c, double[] gamma, double[] beta, double[] rm, double[] rv, double eps) {
+        double[] y = new double[x.length];
+        for (int r = 0; r < m; r++) {
+            for (int ch = 0; ch < c; ch++) {
+                y[r * c + ch] = (x[r * c + ch] - rm[ch]) / Math.sqrt(rv[ch] + eps) * gamma[ch] + beta[ch];
+            }
+        }
+        return y;
+    }
+
+    /** dx = dy·gamma/sqrt(rv + eps); dgamma = Σ dy·x̂; dbeta = Σ dy, with x̂ from the running statistics. */
+    static void batchNormInferenceBackward(double[] dy, double[] x, int m, int c, double[] gamma, double[] rm, double[] rv,
+                                           double eps, double[] dx, double[] dgamma, double[] dbeta) {
+        for (int r = 0; r < m; r++) {
+            for (int ch = 0; ch < c; ch++) {
+                double rs = 1.0 / Math.sqrt(rv[ch] + eps);
+                double g = dy[r * c + ch];
+                dx[r * c + ch] = g * gamma[ch] * rs;
+                dgamma[ch] += g * (x[r * c + ch] - rm[ch]) * rs;
+                dbeta[ch] += g;
+            }
+        }
+    }
+
+    // ---- activations -----------------------------------------------------------------------
+
+    /** Evaluated without overflow for either sign of x. */
+    static double sigmoid(double x) {
+        if (x >= 0) return 1.0 / (1.0 + Math.exp(-x));
+        double e = Math.exp(x);
+        return e / (1.0 + e);
+    }
+
+    static double[] sigmoid(double[] x) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = sigmoid(x[i]);
+        return y;
+    }
+
+    static double[] sigmoidBackward(double[] y, double[] dy) {
+        double[] dx = new double[y.length];
+        for (int i = 0; i < y.length; i++) dx[i] = dy[i] * y[i] * (1 - y[i]);
+        return dx;
+    }
+
+    static double[] swish(double[] x) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = x[i] * sigmoid(x[i]);
+        return y;
+    }
+
+    static double[] swishBackward(double[] x, double[] dy) {
+        double[] dx = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double s = sigmoid(x[i]);
+            dx[i] = dy[i] * (s + x[i] * s * (1 - s));
+        }
+        return dx;
+    }
+
+    // ---- channel scaling: x viewed as [n, p, c] (p positions per sample), s as [n, c] ------------
+
+    static double[] scaleChannels(double[] x, int n, int p, int c, double[] s) {
+        double[] y = new double[x.length];
+        for (int b = 0; b < n; b++) {
+            for (int q = 0; q < p; q++) {
+                for (int ch = 0; ch < c; ch++) y[(b * p + q) * c + ch] = x[(b * p + q) * c + ch] * s[b * c + ch];
+            }
+        }
+        return y;
+    }
+
+    /** ds [n, c] = Σ over the p positions of dy·x. */
+    static double[] scaleChannelsBackwardScale(double[] dy, double[] x, int n, int p, int c) {
+        double[] ds = new double[n * c];
+        for (int b = 0; b < n; b++) {
+            for (int q = 0; q < p; q++) {
+                for (int ch = 0; ch < c; ch++) ds[b * c + ch] += dy[(b * p + q) * c + ch] * x[(b * p + q) * c + ch];
+            }
+        }
+        return ds;
+    }
+
     // ---- spatial, NHWC ---------------------------------------------------------------------
 
     static double[] pad2d(double[] x, int n, int h, int w, int c, int top, int bottom, int left, int right, double value) {
