@@ -376,6 +376,7 @@ public final class Conv2dF32 {
         int oxHi = Math.max(oxLo, Math.min(ow, ceilDivNonNeg(wd + pl - kx, sw)));
         Arrays.fill(shifted, 0, oxLo * o, 0f);
         Arrays.fill(shifted, oxHi * o, ow * o, 0f);
+        if (oxHi == oxLo) return; // the tap lies in the padding for every output column (tiny feature maps)
         if (mult == 1 && sw == 1) {
             System.arraycopy(x, (rowBase + oxLo - pl + kx) * c, shifted, oxLo * o, (oxHi - oxLo) * o);
             return;

@@ -51,6 +51,8 @@ class Conv2dF32Test {
         gs.add(new ConvGeometry(2, 10, 10, 8, 3, 3, 8, new ConvSpec(1, 1, 1, 1, 1, 1, 8))); // depthwise
         gs.add(new ConvGeometry(2, 11, 10, 24, 5, 5, 24, new ConvSpec(2, 2, 2, 2, 2, 2, 24))); // depthwise 5x5/2
         gs.add(new ConvGeometry(1, 7, 7, 4, 3, 3, 8, new ConvSpec(1, 1, 0, 1, 1, 0, 4))); // depthwise x2, asym pad
+        gs.add(new ConvGeometry(2, 1, 1, 6, 5, 5, 6, new ConvSpec(1, 1, 2, 2, 2, 2, 6))); // depthwise 5x5 on a 1x1 map (EfficientNet at 32x32)
+        gs.add(new ConvGeometry(1, 2, 2, 4, 5, 5, 4, new ConvSpec(2, 2, 2, 2, 2, 2, 4))); // depthwise 5x5/2 on a 2x2 map
         gs.add(new ConvGeometry(2, 5, 5, 3, 5, 5, 4, ConvSpec.of(1, 0)));              // kernel = image: 1x1 out
         gs.add(new ConvGeometry(1, 5, 6, 4, 1, 1, 3, ConvSpec.of(1, 1)));              // 1x1 with padding
         gs.add(new ConvGeometry(2, 7, 9, 6, 3, 2, 9, new ConvSpec(1, 1, 2, 0, 0, 1, 3))); // stride 1, asym pad, 3 groups
