@@ -4,7 +4,6 @@ import static org.bitengine.io.IoErrors.error;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +20,7 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.io.IoErrors;
+import org.bitengine.io.ZipArchives;
 
 /**
  * Reads the arrays of a NumPy {@code .npz} archive ({@code np.savez} / {@code np.savez_compressed})
@@ -62,21 +62,7 @@ public final class NpzReader implements AutoCloseable {
      *                            that is not a {@code .npy} array
      */
     public static NpzReader open(Path path) {
-        Objects.requireNonNull(path, "path");
-        if (Files.isDirectory(path)) {
-            throw error(path + ": is a directory, not an .npz file; pass the path of the .npz file");
-        }
-        if (!Files.exists(path)) {
-            throw error(path + ": no such file; check the path");
-        }
-        ZipFile zf;
-        try {
-            zf = new ZipFile(path.toFile(), ZipFile.OPEN_READ, StandardCharsets.UTF_8);
-        } catch (ZipException e) {
-            throw notAZip(path, e);
-        } catch (IOException e) {
-            throw error(path + ": cannot read: " + IoErrors.reason(e) + "; check the path and permissions", e);
-        }
+        ZipFile zf = ZipArchives.open(path, "not an .npz file; pass the path of the .npz file", e -> notAZip(path, e));
         try {
             Map<String, ZipEntry> map = new LinkedHashMap<>();
             for (Enumeration<? extends ZipEntry> en = zf.entries(); en.hasMoreElements(); ) {

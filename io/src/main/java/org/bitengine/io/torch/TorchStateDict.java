@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Enumeration;
@@ -15,13 +14,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.io.IoErrors;
+import org.bitengine.io.ZipArchives;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpyDType;
 import org.bitengine.io.torch.Pickle.Global;
@@ -157,23 +155,10 @@ public final class TorchStateDict {
         }
 
         static Archive open(Path path) {
-            Objects.requireNonNull(path, "path");
-            if (Files.isDirectory(path)) {
-                throw error(path + ": is a directory, not a .pth file; pass the path of the file torch.save wrote");
-            }
-            if (!Files.exists(path)) {
-                throw error(path + ": no such file; check the path");
-            }
-            ZipFile zf;
-            try {
-                zf = new ZipFile(path.toFile(), ZipFile.OPEN_READ, StandardCharsets.UTF_8);
-            } catch (ZipException e) {
-                throw error(path + ": not a zip archive, so not a PyTorch checkpoint in the torch.save format of torch >= 1.6"
-                        + " (" + IoErrors.message(e) + "); the file is truncated or corrupt, or it is a legacy"
-                        + " (pre-1.6) checkpoint: re-save it with a recent torch", e);
-            } catch (IOException e) {
-                throw error(path + ": cannot read: " + IoErrors.reason(e) + "; check the path and permissions", e);
-            }
+            ZipFile zf = ZipArchives.open(path, "not a .pth file; pass the path of the file torch.save wrote",
+                    e -> error(path + ": not a zip archive, so not a PyTorch checkpoint in the torch.save format of torch >= 1.6"
+                            + " (" + IoErrors.message(e) + "); the file is truncated or corrupt, or it is a legacy"
+                            + " (pre-1.6) checkpoint: re-save it with a recent torch", e));
             try {
                 String prefix = null;
                 for (Enumeration<? extends ZipEntry> en = zf.entries(); en.hasMoreElements(); ) {
