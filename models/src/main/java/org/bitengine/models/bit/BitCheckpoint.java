@@ -3,7 +3,6 @@ package org.bitengine.models.bit;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 
-import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.backend.Backend;
 import org.bitengine.engine.nn.LoadReport;
 import org.bitengine.engine.nn.ParameterStore;
@@ -28,15 +27,7 @@ public final class BitCheckpoint {
             ParameterStore store = ParameterStore.from(backend, weights, 0);
             BitResNet model = new BitResNet(config, store);
             LoadReport report = store.report();
-            if (!report.missing().isEmpty()) {
-                throw new BitEngineException(path + ": missing key '" + report.missing().getFirst() + "' (" + report.missing().size()
-                        + " missing in all) for " + config.describe() + "; is the file complete?");
-            }
-            if (!report.mismatched().isEmpty()) {
-                LoadReport.Mismatch m = report.mismatched().getFirst();
-                throw new BitEngineException(path + ": key '" + m.key() + "' has shape " + m.found() + ", the model expects "
-                        + m.expected() + " for " + config.describe());
-            }
+            report.requireComplete(path.toString(), config.describe());
             return new Loaded(model, report);
         }
     }

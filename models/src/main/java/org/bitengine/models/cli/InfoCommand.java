@@ -10,6 +10,9 @@ import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.io.checkpoint.NpzWeights;
 import org.bitengine.models.bit.BitConfig;
+import org.bitengine.models.efficientnet.EfficientNetConfig;
+import org.bitengine.models.registry.ModelMeta;
+import org.bitengine.models.registry.Models;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -21,7 +24,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Show a checkpoint's architecture, parameter count and keys, without loading its weights.")
 final class InfoCommand implements Runnable {
 
-    @Parameters(index = "0", paramLabel = "WEIGHTS.npz", description = "A checkpoint in the official BiT .npz naming.")
+    @Parameters(index = "0", paramLabel = "WEIGHTS.npz", description = "A checkpoint in the official BiT .npz naming, or one written by convert.")
     Path weights;
 
     @Spec
@@ -33,6 +36,7 @@ final class InfoCommand implements Runnable {
             throw new BitEngineException(weights + ": no such file; give the path of a .npz checkpoint");
         }
         PrintWriter out = spec.commandLine().getOut();
+        ModelMeta meta = Models.meta(weights);
         try (NpzWeights npz = NpzWeights.open(weights)) {
             long parameters = 0;
             Map<String, Integer> dtypes = new TreeMap<>();
@@ -49,12 +53,27 @@ final class InfoCommand implements Runnable {
             out.printf("file:         %s (%.1f MB)%n", weights, Files.size(weights) / 1e6);
             out.printf("arrays:       %d (%s)%n", npz.keys().size(), dtypes.toString().replaceAll("[{}]", ""));
             out.printf("parameters:   %,d%n", parameters);
-            if (npz.keys().contains(BitConfig.ROOT_KERNEL)) {
+            if (meta.arch() == null && npz.keys().contains(BitConfig.ROOT_KERNEL)) {
                 BitConfig config = BitConfig.inferFrom(npz, weights.toString());
                 out.printf("architecture: %s%n", config.describe());
                 out.printf("head:         %d classes, features %d%n", config.headSize(), config.featureSize());
+            } else if (meta.arch() != null || npz.keys().contains(Models.EFFICIENTNET_STEM)) {
+                Models.Spec m = Models.infer(npz, meta, weights.toString());
+                out.printf("architecture: %s: %s%n", m.arch(), m.describe());
+                out.printf("head:         %d classes, features %d%n", m.numClasses(), m.featureSize());
+                if (m.config() instanceof EfficientNetConfig c) {
+                    out.printf("trainable:    %,d parameters + %,d BatchNorm statistics%n", c.parameterCount(), c.bufferCount());
+                    out.printf("convention:   %s (%s padding)%n", m.convention(), c.padding().name().toLowerCase(java.util.Locale.ROOT));
+                    out.printf("bn eps:       %s%n", m.bnEps());
+                } else {
+                    out.printf("convention:   %s%n", m.convention());
+                }
+                out.printf("preprocessing: %s%n", ModelMeta.describePreprocessing(m.preprocessing()));
+                out.printf("described by: %s%n", m.fromMeta() ? "its meta/* entries"
+                        : "its keys and shapes (no meta/* entries)");
             } else {
-                out.printf("architecture: not a BiT checkpoint (no '%s')%n", BitConfig.ROOT_KERNEL);
+                out.printf("architecture: not a BiT checkpoint (no '%s') nor an EfficientNet one (no '%s')%n", BitConfig.ROOT_KERNEL,
+                        Models.EFFICIENTNET_STEM);
             }
             out.println("keys:");
             for (Map.Entry<String, Integer> g : groups.entrySet()) {

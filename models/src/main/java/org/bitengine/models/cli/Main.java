@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Fine-tune and run BiT (ResNet-v2) vision models on CPU and NVIDIA GPUs.",
-        subcommands = {InfoCommand.class, PredictCommand.class, EvaluateCommand.class, FinetuneCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, PredictCommand.class, ConvertCommand.class, EvaluateCommand.class, FinetuneCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static final int EXIT_USER_ERROR = 2;

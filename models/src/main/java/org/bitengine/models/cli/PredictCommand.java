@@ -13,9 +13,10 @@ import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.npy.Npy;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpyDType;
+import org.bitengine.models.Classifier;
 import org.bitengine.models.bit.BitCheckpoint;
-import org.bitengine.models.bit.BitResNet;
 import org.bitengine.models.eval.ImagePredictor;
+import org.bitengine.models.registry.Models;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,10 +31,12 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Run a checkpoint on images and print the top classes, or on an NHWC float32 batch and write the logits.",
             "With --images: JPEG/PNG files and/or folders (searched recursively), resized to --crop² and scaled to [-1, 1];",
             "one line per image: path<TAB>label (p=0.87), ... with softmax probabilities, class names from the classes.txt beside the weights.",
-            "With --input-npy: the batch is fed to the network as it is (scale images to [-1, 1] yourself, as BiT expects)."})
+            "With --input-npy: the batch is fed to the network as it is (scale images to [-1, 1] yourself, as BiT expects;",
+            "for a converted EfficientNet preprocess as its metadata says: info shows it)."})
 final class PredictCommand implements Runnable {
 
-    @Option(names = "--weights", required = true, paramLabel = "W.npz", description = "Checkpoint in the official BiT naming.")
+    @Option(names = "--weights", required = true, paramLabel = "W.npz",
+            description = "Checkpoint in the official BiT naming, or one written by convert (EfficientNet with --input-npy).")
     Path weights;
 
     @Option(names = "--input-npy", paramLabel = "X.npy", description = "float32 [N,H,W,3] batch (NHWC); needs --output.")
@@ -85,6 +88,16 @@ final class PredictCommand implements Runnable {
         if (images != null) {
             if (output != null) throw new BitEngineException("--output goes with --input-npy; with --images the predictions are printed (add --json for JSON lines)");
             if (features) throw new BitEngineException("--features goes with --input-npy; to get features of image files, convert them to an NHWC .npy first");
+            Models.Spec kind = null;
+            try {
+                kind = Models.inspect(weights);
+            } catch (BitEngineException e) {
+                // The image predictor reports a bad checkpoint itself.
+            }
+            if (kind != null && kind.family() != Models.Family.BIT) {
+                throw new BitEngineException(weights + ": --images runs BiT checkpoints only for now; this is " + kind.arch()
+                        + " (preprocessing " + kind.preprocessing() + "): prepare an NHWC float32 batch and use --input-npy");
+            }
             new ImagePredictor(weights, images, topK, crop, json, batchSize, spec.commandLine().getOut(), spec.commandLine().getErr()).run();
             return;
         }
@@ -102,15 +115,15 @@ final class PredictCommand implements Runnable {
         checkInput(x.dtype(), shape);
 
         PrintWriter err = spec.commandLine().getErr();
-        BitCheckpoint.Loaded loaded = BitCheckpoint.loadForInference(weights, CpuBackend.get());
+        Models.Loaded loaded = Models.load(weights, CpuBackend.get());
         if (!loaded.report().unused().isEmpty()) {
             err.println("bit-engine: warning: " + weights + ": " + loaded.report().unused().size()
                     + " key(s) not used by the model: " + BitCheckpoint.describeUnused(loaded.report()));
         }
-        BitResNet model = loaded.model();
+        Classifier model = loaded.model();
         int n = shape[0];
         int perImage = shape[1] * shape[2] * shape[3];
-        int width = features ? model.config().featureSize() : model.config().headSize();
+        int width = features ? model.featureSize() : model.numClasses();
         float[] all = x.toFloats();
         float[] result = new float[n * width];
         for (int start = 0; start < n; start += batchSize) {

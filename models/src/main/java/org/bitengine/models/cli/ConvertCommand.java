@@ -1,0 +1,296 @@
+package org.bitengine.models.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+import org.bitengine.engine.BitEngineException;
+import org.bitengine.engine.backend.cpu.CpuBackend;
+import org.bitengine.engine.nn.LoadReport;
+import org.bitengine.engine.nn.WeightSource;
+import org.bitengine.engine.tensor.Shape;
+import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.checkpoint.NpzWeights;
+import org.bitengine.io.npy.NpyArray;
+import org.bitengine.io.npy.NpzWriter;
+import org.bitengine.io.safetensors.SafeTensors;
+import org.bitengine.io.torch.TorchStateDict;
+import org.bitengine.models.efficientnet.EfficientNetConfig;
+import org.bitengine.models.efficientnet.TorchvisionNames;
+import org.bitengine.models.registry.ModelMeta;
+import org.bitengine.models.registry.Models;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code convert IN OUT.npz [--from torch|safetensors|npz] [--arch efficientnet-b0…b7|bit] [--allow-partial]}:
+ * a checkpoint of another framework → our canonical .npz, self-described by {@code meta/*} entries so
+ * that {@code info} and {@code predict} need no flags.
+ *
+ * <h2>Input format</h2>
+ * Detected from the first bytes unless {@code --from} names it: a zip with a {@code data.pkl} entry is a
+ * PyTorch {@code torch.save} file; an 8-byte little-endian header length followed by {@code {} is
+ * safetensors; a zip of {@code .npy} entries is an .npz. The HDF5 signature (Keras .h5) is recognised
+ * and refused: not supported yet.
+ *
+ * <h2>Architecture</h2>
+ * Detected from the keys unless {@code --arch} names it: torchvision EfficientNet
+ * ({@code features.0.0.weight}, {@code classifier.1.weight}; the variant B0–B7 matched on stem width,
+ * blocks per stage and head width, the classes from {@code classifier.1.weight}), EfficientNet already
+ * in our naming, or BiT in the official naming (re-written as it is). torchvision kernels become HWIO,
+ * the Linear [out,in] becomes [in,out], {@code num_batches_tracked} is dropped.
+ *
+ * <h2>Output</h2>
+ * Every model parameter as float32 under our names (see {@link org.bitengine.models.efficientnet.EfficientNet}
+ * and {@link org.bitengine.models.bit.BitResNet}), plus the metadata of {@link ModelMeta}:
+ *
+ * <pre>
+ * meta/arch           |u1 UTF-8  "efficientnet-b0" … "efficientnet-b7" | "bit"
+ * meta/convention     |u1 UTF-8  "torchvision" (symmetric padding) | "bit"
+ * meta/preprocessing  |u1 UTF-8  "imagenet-mean-std" (torchvision) | "minus1-1" (BiT)
+ * meta/bn_eps         &lt;f8 scalar BatchNorm epsilon (EfficientNet only)
+ * meta/classes        &lt;i8 scalar classifier outputs
+ * meta/source         |u1 UTF-8  e.g. "torch:b0_tv.pth" (informational)
+ * </pre>
+ *
+ * The load report (applied, missing, unused, shape-mismatched) is printed; a file that would not load
+ * (a missing or mismatched key) is refused unless {@code --allow-partial}, which writes the applied
+ * arrays only. Unused keys are never written. Any failure writes nothing (the .npz is committed last).
+ */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = {"Convert a PyTorch (.pth/.pt), safetensors or .npz checkpoint into bit-engine's .npz.",
+            "Writes metadata (meta/*) so that info and predict need no flags.",
+            "Format and architecture are detected unless --from / --arch name them.",
+            "Refuses to write a file that would not load (missing or mismatched keys) unless --allow-partial."})
+final class ConvertCommand implements Runnable {
+
+    enum Format { torch, safetensors, npz }
+
+    @Parameters(index = "0", paramLabel = "IN", description = "The checkpoint to convert (.pth/.pt, .safetensors or .npz).")
+    Path in;
+
+    @Parameters(index = "1", paramLabel = "OUT.npz", description = "Where to write the converted checkpoint.")
+    Path out;
+
+    @Option(names = "--from", paramLabel = "FORMAT", description = "Input format: ${COMPLETION-CANDIDATES} (default: detected from the file's first bytes).")
+    Format from;
+
+    @Option(names = "--arch", paramLabel = "ARCH",
+            description = "Architecture: efficientnet-b0 … efficientnet-b7 or bit (default: detected from the keys and shapes).")
+    String arch;
+
+    @Option(names = "--allow-partial", description = "Write the arrays that fit even when keys are missing or have the wrong shape.")
+    boolean allowPartial;
+
+    @Spec
+    CommandSpec spec;
+
+    static final byte[] HDF5 = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+    @Override
+    public void run() {
+        if (!Files.isRegularFile(in)) throw new BitEngineException(in + ": no such file; give the checkpoint to convert");
+        Path outDir = out.toAbsolutePath().getParent();
+        if (outDir == null || !Files.isDirectory(outDir)) {
+            throw new BitEngineException(out + ": directory " + outDir + " does not exist; create it or choose another OUT.npz");
+        }
+        if (arch != null) {
+            String a = arch.toLowerCase(Locale.ROOT).replace('_', '-');
+            if (!a.equals("bit") && !Models.EFFICIENTNET_ARCHS.contains(a)) {
+                throw new BitEngineException("unknown --arch '" + arch + "'; use bit or one of " + String.join(", ", Models.EFFICIENTNET_ARCHS));
+            }
+            arch = a;
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        Format format = from != null ? from : detect(in);
+        try {
+            switch (format) {
+                case torch -> convertMap(TorchStateDict.read(in), format, o);
+                case safetensors -> convertMap(SafeTensors.read(in), format, o);
+                case npz -> {
+                    ModelMeta meta = Models.meta(in);
+                    try (NpzWeights w = NpzWeights.open(in)) {
+                        convert(w, null, meta, format, o);
+                    }
+                }
+            }
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new BitEngineException(in + ": " + e.getMessage());
+        }
+    }
+
+    /** The format from the first bytes (and, for a zip, its entry names). */
+    static Format detect(Path file) {
+        byte[] head = new byte[16];
+        int n;
+        long size;
+        try (InputStream s = Files.newInputStream(file)) {
+            n = s.readNBytes(head, 0, head.length);
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new BitEngineException(file + ": cannot read: " + e.getMessage());
+        }
+        if (n >= 8 && Arrays.equals(Arrays.copyOf(head, 8), HDF5)) {
+            throw new BitEngineException(file + ": this is an HDF5 file (Keras .h5); Keras .h5 conversion is not supported yet");
+        }
+        if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+            List<String> names = new ArrayList<>();
+            try (ZipFile zip = new ZipFile(file.toFile())) {
+                for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements();) names.add(e.nextElement().getName());
+            } catch (IOException e) {
+                throw new BitEngineException(file + ": a zip archive that cannot be read (truncated or damaged?): " + e.getMessage());
+            }
+            if (names.stream().anyMatch(x -> x.equals("data.pkl") || x.endsWith("/data.pkl"))) return Format.torch;
+            if (!names.isEmpty() && names.stream().allMatch(x -> x.endsWith(".npy"))) return Format.npz;
+            throw new BitEngineException(file + ": a zip archive that is neither a PyTorch checkpoint (no data.pkl) nor an .npz (entries other than .npy)");
+        }
+        if (n >= 9 && head[8] == '{') {
+            long len = ByteBuffer.wrap(head, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            if (len > 0 && len <= size - 8) return Format.safetensors;
+            throw new BitEngineException(file + ": looks like safetensors but its header length " + len + " exceeds the file's "
+                    + size + " bytes (truncated?)");
+        }
+        throw new BitEngineException(file + ": not a checkpoint: expected a PyTorch .pth/.pt (zip with data.pkl), "
+                + ".safetensors or .npz file; use --from to name the format");
+    }
+
+    /** A state dict as a {@link WeightSource} under its own names. */
+    private static WeightSource mapSource(Map<String, NpyArray> map) {
+        Set<String> keys = Collections.unmodifiableSet(new LinkedHashSet<>(map.keySet()));
+        return new WeightSource() {
+            @Override
+            public Set<String> keys() {
+                return keys;
+            }
+
+            @Override
+            public Shape shape(String key) {
+                return Shape.of(map.get(key).shape());
+            }
+
+            @Override
+            public float[] read(String key) {
+                return map.get(key).toFloats();
+            }
+        };
+    }
+
+    private void convertMap(Map<String, NpyArray> stateDict, Format format, PrintWriter o) {
+        convert(mapSource(stateDict), stateDict, ModelMeta.NONE, format, o);
+    }
+
+    private static boolean isTorchvisionEfficientNet(Set<String> keys) {
+        return keys.contains("features.0.0.weight") && keys.contains("classifier.1.weight");
+    }
+
+    /** {@code raw}: the input under its own names; {@code stateDict}: the same as arrays (null for an npz). */
+    private void convert(WeightSource raw, Map<String, NpyArray> stateDict, ModelMeta meta, Format format, PrintWriter o) {
+        String file = in.toString();
+        WeightSource ours = raw;
+        Models.Spec spec;
+        int dropped = 0;
+        if (isTorchvisionEfficientNet(raw.keys())) {
+            if (stateDict == null) {
+                stateDict = new java.util.LinkedHashMap<>();
+                for (String k : raw.keys()) stateDict.put(k, NpyArray.ofFloats(raw.shape(k).dims(), raw.read(k)));
+            }
+            if (arch != null && arch.equals("bit")) {
+                throw new BitEngineException(file + ": --arch bit, but this is a torchvision EfficientNet state dict (features.0.0.weight, classifier.1.weight)");
+            }
+            int classes = raw.shape("classifier.1.weight").dim(0);
+            String a = arch != null ? arch : detectTorchvision(raw, file);
+            EfficientNetConfig config = EfficientNetConfig.preset(a.substring("efficientnet-".length()), classes);
+            ours = TorchvisionNames.of(config).source(stateDict);
+            dropped = (int) raw.keys().stream().filter(TorchvisionNames::isDropped).count();
+            spec = Models.fromArch(a, ours, new ModelMeta(Map.of(ModelMeta.CONVENTION, "torchvision"), null, null), file);
+        } else if (arch != null) {
+            spec = Models.fromArch(arch, ours, meta, file);
+        } else if (meta.arch() == null && !raw.keys().contains(org.bitengine.models.bit.BitConfig.ROOT_KERNEL)
+                && !raw.keys().contains(Models.EFFICIENTNET_STEM)) {
+            String some = raw.keys().stream().limit(3).map(k -> "'" + k + "'").collect(Collectors.joining(", "));
+            throw new BitEngineException(file + ": unknown architecture: not a torchvision EfficientNet (no 'features.0.0.weight' and "
+                    + "'classifier.1.weight'), nor BiT, nor bit-engine EfficientNet naming; " + raw.keys().size() + " keys such as " + some);
+        } else {
+            spec = Models.infer(ours, meta, file);
+        }
+        o.printf("input:        %s (%s, %d arrays)%n", in, format, raw.keys().size());
+        o.printf("architecture: %s: %s%s%n", spec.arch(), spec.describe(), arch != null ? " (from --arch)" : "");
+
+        Models.Loaded built = Models.build(spec, ours, CpuBackend.get());
+        LoadReport r = built.report();
+        o.printf("load report:  %s%s%n", r.summary(), dropped > 0 ? ", dropped " + dropped + " num_batches_tracked" : "");
+        list(o, "missing", r.missing());
+        list(o, "unused", r.unused());
+        list(o, "mismatched", r.mismatched().stream().map(m -> m.key() + " " + m.found() + " (expected " + m.expected() + ")").toList());
+        if (!r.missing().isEmpty() || !r.mismatched().isEmpty()) {
+            String first = !r.mismatched().isEmpty()
+                    ? "key '" + r.mismatched().getFirst().key() + "' has shape " + r.mismatched().getFirst().found() + ", expected "
+                            + r.mismatched().getFirst().expected()
+                    : "missing key '" + r.missing().getFirst() + "'";
+            if (!allowPartial) {
+                throw new BitEngineException(in + ": does not load as " + spec.arch() + ": " + r.missing().size() + " missing, "
+                        + r.mismatched().size() + " shape-mismatched (" + first + "); nothing written; pass --allow-partial to write the "
+                        + r.applied().size() + " arrays that fit");
+            }
+            o.printf("warning:      writing a partial checkpoint (%d missing, %d shape-mismatched keys left out) because of --allow-partial%n",
+                    r.missing().size(), r.mismatched().size());
+        }
+        if (!r.unused().isEmpty()) o.printf("note:         %d unused key(s) are not written%n", r.unused().size());
+
+        Set<String> applied = new LinkedHashSet<>(r.applied());
+        ModelMeta outMeta = spec.meta(format + ":" + in.getFileName());
+        long values = 0;
+        int arrays = 0;
+        try (NpzWriter w = NpzWriter.create(out)) {
+            for (Map.Entry<String, Tensor> e : built.model().parameters().entrySet()) {
+                if (!applied.contains(e.getKey())) continue;
+                Tensor t = e.getValue();
+                w.write(e.getKey(), NpyArray.ofFloats(t.shape().dims(), t.toFloatArray()));
+                values += t.size();
+                arrays++;
+            }
+            for (Map.Entry<String, NpyArray> e : outMeta.toArrays().entrySet()) w.write(e.getKey(), e.getValue());
+            w.commit();
+        }
+        o.printf("wrote %s: %d arrays (%,d float32 values) + metadata %s%n", out, arrays, values,
+                outMeta.toArrays().keySet().stream().map(k -> k.substring(ModelMeta.PREFIX.length())).collect(Collectors.joining(", ")));
+    }
+
+    private static void list(PrintWriter o, String what, List<String> keys) {
+        if (keys.isEmpty()) return;
+        String shown = keys.stream().limit(5).collect(Collectors.joining(", "));
+        o.printf("  %-11s %s%s%n", what + ":", shown, keys.size() > 5 ? " and " + (keys.size() - 5) + " more" : "");
+    }
+
+    /** The B0–B7 preset of a torchvision state dict: stem width, blocks per stage and head width. */
+    private static String detectTorchvision(WeightSource raw, String file) {
+        TorchvisionNames names = TorchvisionNames.inferFrom(raw.keys());
+        TreeMap<Integer, Integer> perStage = new TreeMap<>();
+        for (TorchvisionNames.Slot s : names.slots()) perStage.merge(s.stage(), 1, Integer::sum);
+        int stem = raw.shape("features.0.0.weight").dim(0);
+        String headKey = "features." + (names.slots().getLast().stage() + 1) + ".0.weight";
+        int head = raw.keys().contains(headKey) ? raw.shape(headKey).dim(0) : -1;
+        return Models.matchPreset(stem, names.slots().size(), head, new ArrayList<>(perStage.values()), file);
+    }
+}
