@@ -2,6 +2,8 @@ package org.bitengine.engine.nn;
 
 import java.util.List;
 
+import org.bitengine.engine.BitEngineException;
+
 /**
  * What happened to each key when a model was built from a checkpoint: applied, missing from the
  * checkpoint (freshly initialised), unused (in the checkpoint, not in the model), or present with
@@ -21,6 +23,22 @@ public record LoadReport(List<String> applied, List<String> missing, List<String
     /** True when every model parameter came from the checkpoint and nothing was left over. */
     public boolean isComplete() {
         return missing.isEmpty() && unused.isEmpty() && mismatched.isEmpty();
+    }
+
+    /**
+     * For inference, where every parameter must come from the checkpoint: throws a one-line error
+     * naming the first missing or wrongly shaped key of {@code file} for the model {@code model}.
+     */
+    public void requireComplete(String file, String model) {
+        if (!missing.isEmpty()) {
+            throw new BitEngineException(file + ": missing key '" + missing.getFirst() + "' (" + missing.size()
+                    + " missing in all) for " + model + "; is the file complete?");
+        }
+        if (!mismatched.isEmpty()) {
+            Mismatch m = mismatched.getFirst();
+            throw new BitEngineException(file + ": key '" + m.key() + "' has shape " + m.found() + ", the model expects "
+                    + m.expected() + " for " + model);
+        }
     }
 
     /** One line, e.g. {@code applied 45, missing 0, unused 0, shape-mismatched 0}. */

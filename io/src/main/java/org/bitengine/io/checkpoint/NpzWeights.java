@@ -1,6 +1,7 @@
 package org.bitengine.io.checkpoint;
 
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -14,9 +15,13 @@ import org.bitengine.io.npy.NpzReader;
 /**
  * An .npz checkpoint as a {@link WeightSource}: keys and shapes come from the entry headers, and
  * each array is read only when the model asks for it, so a checkpoint of several GB is never held
- * whole in memory.
+ * whole in memory. Entries under {@link #META_PREFIX} describe the file (architecture, convention,
+ * preprocessing) and are not weights: {@link #keys()} leaves them out.
  */
 public final class NpzWeights implements WeightSource, AutoCloseable {
+
+    /** Prefix of the entries that describe the checkpoint rather than hold weights. */
+    public static final String META_PREFIX = "meta/";
 
     private final Path path;
     private final NpzReader reader;
@@ -25,7 +30,9 @@ public final class NpzWeights implements WeightSource, AutoCloseable {
     private NpzWeights(Path path, NpzReader reader) {
         this.path = path;
         this.reader = reader;
-        this.keys = Set.copyOf(new LinkedHashSet<>(reader.keys()));
+        Set<String> weights = new LinkedHashSet<>();
+        for (String k : reader.keys()) if (!k.startsWith(META_PREFIX)) weights.add(k);
+        this.keys = Collections.unmodifiableSet(weights);
     }
 
     public static NpzWeights open(Path path) {
