@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bit-engine",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
-        description = "Fine-tune and run BiT (ResNet-v2) vision models on CPU and NVIDIA GPUs.",
+        description = "Fine-tune and run BiT (ResNet-v2) and EfficientNet vision models, from one jar.",
         subcommands = {InfoCommand.class, PredictCommand.class, ConvertCommand.class, EvaluateCommand.class, FinetuneCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
