@@ -10,10 +10,25 @@ import java.util.List;
 public final class Context {
 
     private final boolean recording;
+    private final boolean[] inputNeedsGrad;
     private final List<Object> saved = new ArrayList<>(4);
 
-    Context(boolean recording) {
+    /** {@code inputNeedsGrad}: which inputs the backward pass must differentiate; null means all. */
+    Context(boolean recording, boolean[] inputNeedsGrad) {
         this.recording = recording;
+        this.inputNeedsGrad = inputNeedsGrad;
+    }
+
+    Context(boolean recording) {
+        this(recording, null);
+    }
+
+    /**
+     * Whether the gradient of input {@code i} is wanted; a derivative rule may skip (return null for)
+     * an expensive gradient nobody reads, such as the image's gradient under the first convolution.
+     */
+    public boolean needsInputGrad(int i) {
+        return inputNeedsGrad == null || inputNeedsGrad[i];
     }
 
     /** Keeps tensors, shapes or other values for the backward pass, in order. */

@@ -33,8 +33,8 @@ public sealed interface Op {
             Tensor w = ctx.saved(1);
             Backend b = dy.backend();
             return new Tensor[] {
-                b.conv2dBackwardData(dy, w, x.shape(), spec),
-                b.conv2dBackwardFilter(x, dy, w.shape(), spec)
+                ctx.needsInputGrad(0) ? b.conv2dBackwardData(dy, w, x.shape(), spec) : null,
+                ctx.needsInputGrad(1) ? b.conv2dBackwardFilter(x, dy, w.shape(), spec) : null
             };
         }
     }

@@ -54,8 +54,9 @@ public final class Tape implements AutoCloseable {
     /** Runs {@code op} and records it on this thread's open tape when a gradient will be needed. */
     static Tensor apply(Op op, Tensor... inputs) {
         Tape tape = CURRENT.get();
-        boolean record = tape != null && tape.anyNeedsGrad(inputs);
-        Context ctx = new Context(record);
+        boolean[] needsGrad = tape == null ? null : tape.needsGrad(inputs);
+        boolean record = needsGrad != null && anyTrue(needsGrad);
+        Context ctx = new Context(record, needsGrad);
         Tensor out = op.forward(ctx, inputs);
         if (record) {
             tape.entries.add(new Entry(op, ctx, inputs, out));
@@ -64,8 +65,14 @@ public final class Tape implements AutoCloseable {
         return out;
     }
 
-    private boolean anyNeedsGrad(Tensor[] inputs) {
-        for (Tensor t : inputs) if (needsGrad(t)) return true;
+    private boolean[] needsGrad(Tensor[] inputs) {
+        boolean[] needs = new boolean[inputs.length];
+        for (int i = 0; i < inputs.length; i++) needs[i] = needsGrad(inputs[i]);
+        return needs;
+    }
+
+    private static boolean anyTrue(boolean[] flags) {
+        for (boolean f : flags) if (f) return true;
         return false;
     }
 
