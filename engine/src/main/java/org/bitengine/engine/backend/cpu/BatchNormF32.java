@@ -20,27 +20,10 @@ final class BatchNormF32 {
                         float[] y, float[] mean, float[] rstd, float[] unbiasedVar) {
         double[] shift = new double[c];
         for (int j = 0; j < c; j++) shift[j] = x[j];
-        int blocks = blocks(m);
-        double[] p1 = new double[blocks * c], p2 = new double[blocks * c];
-        CpuParallel.forRange(0, blocks, 1, (from, to) -> {
-            double[] s1 = new double[c], s2 = new double[c];
-            for (int blk = from; blk < to; blk++) {
-                java.util.Arrays.fill(s1, 0);
-                java.util.Arrays.fill(s2, 0);
-                for (int r = blk * BLOCK_ROWS, end = Math.min(m, r + BLOCK_ROWS); r < end; r++) {
-                    RowKernels.shiftedMoments(s1, s2, x, r * c, shift, c);
-                }
-                System.arraycopy(s1, 0, p1, blk * c, c);
-                System.arraycopy(s2, 0, p2, blk * c, c);
-            }
-        });
+        double[][] sums = channelSums(m, c, (s1, s2, r) -> RowKernels.shiftedMoments(s1, s2, x, r * c, shift, c));
         double[] scale = new double[c], off = new double[c];
         for (int j = 0; j < c; j++) {
-            double s1 = 0, s2 = 0;
-            for (int blk = 0; blk < blocks; blk++) {
-                s1 += p1[blk * c + j];
-                s2 += p2[blk * c + j];
-            }
+            double s1 = sums[0][j], s2 = sums[1][j];
             double d = s1 / m;
             double sq = Math.max(0, s2 - s1 * d);
             double mu = shift[j] + d;
@@ -98,6 +81,20 @@ final class BatchNormF32 {
 
     /** {Σ dy, Σ dy·(x − centre)} per channel, block partials added in block order. */
     private static double[][] dySums(float[] dy, float[] x, int m, int c, double[] centre) {
+        return channelSums(m, c, (s1, s2, r) -> dyMoments(s1, s2, dy, x, r * c, centre, c));
+    }
+
+    /** Adds one row's contributions to the two per-channel partial sums. */
+    @FunctionalInterface
+    private interface RowSums {
+        void add(double[] s1, double[] s2, int row);
+    }
+
+    /**
+     * Two per-channel sums over the m rows: each block of {@link #BLOCK_ROWS} rows summed on one thread,
+     * the block partials then added in block order, so the result does not depend on the thread count.
+     */
+    private static double[][] channelSums(int m, int c, RowSums rowSums) {
         int blocks = blocks(m);
         double[] p1 = new double[blocks * c], p2 = new double[blocks * c];
         CpuParallel.forRange(0, blocks, 1, (from, to) -> {
@@ -105,21 +102,19 @@ final class BatchNormF32 {
             for (int blk = from; blk < to; blk++) {
                 java.util.Arrays.fill(s1, 0);
                 java.util.Arrays.fill(s2, 0);
-                for (int r = blk * BLOCK_ROWS, end = Math.min(m, r + BLOCK_ROWS); r < end; r++) {
-                    dyMoments(s1, s2, dy, x, r * c, centre, c);
-                }
+                for (int r = blk * BLOCK_ROWS, end = Math.min(m, r + BLOCK_ROWS); r < end; r++) rowSums.add(s1, s2, r);
                 System.arraycopy(s1, 0, p1, blk * c, c);
                 System.arraycopy(s2, 0, p2, blk * c, c);
             }
         });
-        double[] sumD = new double[c], sumDX = new double[c];
+        double[] sum1 = new double[c], sum2 = new double[c];
         for (int blk = 0; blk < blocks; blk++) {
             for (int j = 0; j < c; j++) {
-                sumD[j] += p1[blk * c + j];
-                sumDX[j] += p2[blk * c + j];
+                sum1[j] += p1[blk * c + j];
+                sum2[j] += p2[blk * c + j];
             }
         }
-        return new double[][] {sumD, sumDX};
+        return new double[][] {sum1, sum2};
     }
 
     private static void dyMoments(double[] s1, double[] s2, float[] dy, float[] x, int off, double[] centre, int n) {
