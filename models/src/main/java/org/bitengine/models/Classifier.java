@@ -2,6 +2,7 @@ package org.bitengine.models;
 
 import java.util.List;
 import java.util.Map;
+import java.util.random.RandomGenerator;
 
 import org.bitengine.engine.nn.Module;
 import org.bitengine.engine.tensor.Tensor;
@@ -38,4 +39,14 @@ public interface Classifier extends Module {
 
     /** A short human-readable description of the architecture. */
     String describe();
+
+    /**
+     * Training behaviour for the next forward passes: batch statistics (unless {@code frozenNorms}:
+     * running statistics, no gradient to the norms' affine parameters), dropout and stochastic depth
+     * drawn from {@code rng}. BiT has none of these, so this does nothing there.
+     */
+    default void trainMode(RandomGenerator rng, boolean frozenNorms) {}
+
+    /** Inference behaviour (running statistics, no dropout); a new model starts in it. */
+    default void evalMode() {}
 }

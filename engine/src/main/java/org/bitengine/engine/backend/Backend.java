@@ -206,4 +206,18 @@ public interface Backend {
      * param −= lr·buf}. The caller starts buf at zero, so the first step uses the gradient itself.
      */
     void sgdMomentumInPlace(Tensor param, Tensor grad, Tensor buf, double lr, double momentum);
+
+    /**
+     * Adam in PyTorch's form ({@code torch.optim.Adam}: no weight decay, no AMSGrad), in place, for
+     * the {@code t}-th step (t ≥ 1): {@code m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+     * param −= lr/(1−β1^t) · m / (√v / √(1−β2^t) + eps)}. m and v start at zero; all four tensors
+     * have the parameter's shape.
+     */
+    void adamInPlace(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, long t);
+
+    /**
+     * RMSprop in PyTorch's form ({@code torch.optim.RMSprop}: not centred, no momentum, no weight
+     * decay), in place: {@code v = α·v + (1−α)·g²; param −= lr · g / (√v + eps)}. v starts at zero.
+     */
+    void rmspropInPlace(Tensor param, Tensor grad, Tensor v, double lr, double alpha, double eps);
 }

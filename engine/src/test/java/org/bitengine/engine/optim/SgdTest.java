@@ -29,11 +29,11 @@ class SgdTest {
         Sgd first = new Sgd(Map.of("w", a), 0.9);
         a.setGrad(Tensor.of(new float[] {0.3f, -0.1f, 0.7f}, 3));
         first.step(0.01);
-        float[] saved = first.momentumBuffers().get("w").toFloatArray();
+        float[] saved = first.state().get("momentum/w").toFloatArray();
 
         Tensor b = Tensor.of(a.toFloatArray(), 3).requiresGrad(true);
         Sgd resumed = new Sgd(Map.of("w", b), 0.9);
-        resumed.restoreMomentum("w", Tensor.of(saved, 3));
+        resumed.restore(Map.of("momentum/w", saved), 1);
 
         Tensor g = Tensor.of(new float[] {-0.2f, 0.4f, 0.1f}, 3);
         a.setGrad(g);

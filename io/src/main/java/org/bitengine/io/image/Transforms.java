@@ -17,14 +17,23 @@ import org.bitengine.io.data.Image;
  * geometric steps apply. The random crop's offsets are uniform over every position inside the
  * resized image, and the flip happens with probability ½, as torchvision draws them (from a different
  * generator, so individual draws differ).
+ *
+ * <p>Other models take the same geometry with their own {@link PixelScaling} (EfficientNet:
+ * ImageNet mean/std or Keras' raw 0..255), and training may add {@link KerasAugmentation}'s
+ * rotation, translation and contrast after the flip.
  */
 public final class Transforms {
 
     private Transforms() {
     }
 
-    /** Training: resize to precrop², random crop² window, random left-right flip, scale. */
+    /** BiT's training pipeline: resize to precrop², random crop² window, random left-right flip, scale to [−1, 1]. */
     public static Transform train(int precrop, int crop) {
+        return train(precrop, crop, PixelScaling.MINUS1_1, KerasAugmentation.NONE);
+    }
+
+    /** Training: resize to precrop², random crop² window, random left-right flip, {@code extra}, {@code scaling}. */
+    public static Transform train(int precrop, int crop, PixelScaling scaling, KerasAugmentation extra) {
         if (crop <= 0 || precrop <= 0) {
             throw error("image sizes must be positive, got precrop " + precrop + " and crop " + crop
                     + "; pass a positive resolution");
@@ -33,15 +42,20 @@ public final class Transforms {
             throw error("precrop size " + precrop + " is smaller than crop size " + crop
                     + "; the random crop must fit inside the resized image, so pass precrop >= crop");
         }
-        return new Pipeline(precrop, crop, true);
+        return new Pipeline(precrop, crop, true, scaling, extra);
     }
 
-    /** Evaluation: resize to crop², scale. */
+    /** BiT's evaluation pipeline: resize to crop², scale to [−1, 1]. */
     public static Transform eval(int crop) {
+        return eval(crop, PixelScaling.MINUS1_1);
+    }
+
+    /** Evaluation: resize to crop², {@code scaling}. */
+    public static Transform eval(int crop, PixelScaling scaling) {
         if (crop <= 0) {
             throw error("image size must be positive, got crop " + crop + "; pass a positive resolution");
         }
-        return new Pipeline(crop, crop, false);
+        return new Pipeline(crop, crop, false, scaling, KerasAugmentation.NONE);
     }
 
     /** No augmentation: the same as {@link #eval(int)}, for training runs that must be deterministic. */
@@ -49,19 +63,13 @@ public final class Transforms {
         return eval(crop);
     }
 
-    /** BiT's input scaling of 0..255 values to [-1, 1], in place: {@code (x / 255 − 0.5) / 0.5}. */
-    public static void scaleToUnitRange(float[] px) {
-        for (int i = 0; i < px.length; i++) {
-            px[i] = (px[i] / 255f - 0.5f) / 0.5f;
-        }
-    }
-
     /**
      * Resize to {@code precrop}², a {@code crop}² window, scale; with {@code augment} the window is at a
      * random position and flipped with probability ½, otherwise it is the whole image (precrop = crop)
      * and {@code rng} is not drawn from.
      */
-    private record Pipeline(int precrop, int crop, boolean augment) implements Transform {
+    private record Pipeline(int precrop, int crop, boolean augment, PixelScaling scaling, KerasAugmentation extra)
+            implements Transform {
         @Override
         public float[] apply(Image image, SplittableRandom rng) {
             int top = 0;
@@ -76,8 +84,11 @@ public final class Transforms {
             if (flip) {
                 Flip.horizontalInPlace(px, crop, crop, 3);
             }
+            if (augment && !extra.isNone()) {
+                px = extra.apply(px, crop, crop, !image.normalized(), rng);
+            }
             if (!image.normalized()) {
-                scaleToUnitRange(px);
+                scaling.applyInPlace(px);
             }
             return px;
         }
@@ -94,8 +105,10 @@ public final class Transforms {
 
         @Override
         public String toString() {
-            return augment ? "train(resize " + precrop + "x" + precrop + ", random crop " + crop + "x" + crop + ", random flip)"
-                    : "eval(resize " + crop + "x" + crop + ")";
+            String scale = ", " + scaling.metaName();
+            return augment ? "train(resize " + precrop + "x" + precrop + ", random crop " + crop + "x" + crop + ", random flip"
+                    + (extra.isNone() ? "" : ", " + extra) + scale + ")"
+                    : "eval(resize " + crop + "x" + crop + scale + ")";
         }
     }
 }

@@ -9,17 +9,16 @@ import java.util.Locale;
 import java.util.Optional;
 
 import org.bitengine.engine.BitEngineException;
-import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.io.data.Datasets;
 import org.bitengine.io.data.ImageDataset;
 import org.bitengine.io.data.Split;
 import org.bitengine.io.image.Transforms;
-import org.bitengine.models.bit.BitCheckpoint;
-import org.bitengine.models.bit.BitResNet;
+import org.bitengine.models.Classifier;
 import org.bitengine.models.eval.ClassMapping;
 import org.bitengine.models.eval.Evaluation;
 import org.bitengine.models.eval.Evaluator;
+import org.bitengine.models.eval.InferenceModel;
 import org.bitengine.models.eval.RunFiles;
 import org.bitengine.models.report.Plots;
 
@@ -92,18 +91,14 @@ final class EvaluateCommand implements Runnable {
         }
 
         ImageDataset dataset = Datasets.open(data, which, w -> warn(err, w));
-        BitCheckpoint.Loaded loaded = BitCheckpoint.loadForInference(weights, CpuBackend.get());
-        if (!loaded.report().unused().isEmpty()) {
-            warn(err, weights + ": " + loaded.report().unused().size() + " key(s) not used by the model: "
-                    + BitCheckpoint.describeUnused(loaded.report()));
-        }
-        BitResNet model = loaded.model();
-        int headSize = model.config().headSize();
+        InferenceModel loaded = InferenceModel.load(weights, w -> warn(err, w));
+        Classifier model = loaded.model();
+        int headSize = model.numClasses();
         Optional<List<String>> fileNames = RunFiles.classNames(weights);
         Path classesFile = RunFiles.beside(weights, RunFiles.CLASSES).orElse(null);
         ClassMapping mapping = ClassMapping.resolve(dataset.classes(), fileNames, classesFile, headSize, data, weights);
         if (mapping.warning() != null) warn(err, mapping.warning());
-        RunFiles.Crop resolution = RunFiles.resolveCrop(crop, weights, dataset::nominalSize);
+        RunFiles.Crop resolution = RunFiles.resolveCrop(crop, weights, loaded.nativeResolution(), dataset::nominalSize);
 
         try {
             Files.createDirectories(outDir);
@@ -114,7 +109,7 @@ final class EvaluateCommand implements Runnable {
         int decodeThreads = Math.max(1, Math.min(4, threads != null ? threads : CpuParallel.threads()));
         long started = System.nanoTime();
         long[] lastReport = {started};
-        Evaluation result = Evaluator.run(model, dataset, Transforms.eval(resolution.size()), batchSize, decodeThreads,
+        Evaluation result = Evaluator.run(model, dataset, Transforms.eval(resolution.size(), loaded.scaling()), batchSize, decodeThreads,
                 mapping.names(), mapping.datasetToHead(), w -> warn(err, w), (done, total) -> {
                     long now = System.nanoTime();
                     if (now - lastReport[0] >= PROGRESS_EVERY_NANOS && done < total) {
@@ -131,7 +126,7 @@ final class EvaluateCommand implements Runnable {
         if (json) {
             stdout.println(result.toJson());
         } else {
-            stdout.printf(Locale.ROOT, "weights:  %s (%s)%n", weights, model.config().describe());
+            stdout.printf(Locale.ROOT, "weights:  %s (%s)%n", weights, model.describe());
             stdout.printf(Locale.ROOT, "data:     %s: %d images, %d classes%n", data, result.n(), dataset.classes().size());
             stdout.printf(Locale.ROOT, "crop:     %d (%s)%n", resolution.size(), resolution.source());
             stdout.printf(Locale.ROOT, "time:     %.1f s (%.1f img/s)%n", seconds, result.n() / Math.max(seconds, 1e-9));

@@ -27,9 +27,11 @@ import picocli.CommandLine.Spec;
         description = {"Fine-tune a BiT model on a labelled image dataset with the BiT-HyperRule,",
             "the official recipe: resolution by image size, steps and MixUp by dataset size,",
             "linear warm-up, lr 0.003, SGD momentum 0.9, a new zero-initialised head.",
-            "Every rule can be overridden by a flag. Writes config.json, metrics.jsonl,",
-            "checkpoints/, weights.npz and curves.png into --out; --resume RUN_DIR",
-            "continues a killed run and ends with the same weights."})
+            "Every rule can be overridden by a flag. EfficientNet B0-B7 (--model efficientnet-b0,",
+            "or --weights from convert) fine-tunes the Keras way: --freeze-backbone, then",
+            "--unfreeze-top N with BatchNorm frozen, --optimizer adam|rmsprop, --keras-augment.",
+            "Writes config.json, metrics.jsonl, checkpoints/, weights.npz and curves.png into",
+            "--out; --resume RUN_DIR continues a killed run and ends with the same weights."})
 final class FinetuneCommand implements Runnable {
 
     @Option(names = "--data", paramLabel = "PATH",
@@ -46,12 +48,13 @@ final class FinetuneCommand implements Runnable {
     @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run directory to create.")
     Path out;
 
-    @Option(names = "--weights", paramLabel = "W.npz", description = "Checkpoint to start from, in the official BiT naming (e.g. BiT-M-R50x1.npz).")
+    @Option(names = "--weights", paramLabel = "W.npz",
+            description = "Checkpoint to start from: the official BiT naming (e.g. BiT-M-R50x1.npz) or an EfficientNet written by convert.")
     Path weights;
 
     @Option(names = "--model", paramLabel = "NAME",
-            description = "Architecture when no --weights is given: BiT-R50x1, BiT-R50x3, BiT-R101x1, BiT-R101x3, BiT-R152x2, BiT-R152x4 "
-                    + "(default: " + Finetune.DEFAULT_MODEL + ").")
+            description = "Architecture when no --weights is given: BiT-R50x1, BiT-R50x3, BiT-R101x1, BiT-R101x3, BiT-R152x2, BiT-R152x4, "
+                    + "efficientnet-b0 ... efficientnet-b7 (default: " + Finetune.DEFAULT_MODEL + ").")
     String model;
 
     @Option(names = "--block-units", split = ",", paramLabel = "U1,U2,U3,U4", hideParamSyntax = true,
@@ -107,6 +110,28 @@ final class FinetuneCommand implements Runnable {
 
     @Option(names = "--freeze-backbone", description = "Train the head only, on pre-logit features computed once.")
     boolean freezeBackbone;
+
+    @Option(names = "--unfreeze-top", paramLabel = "N",
+            description = "EfficientNet: train only the last N layers as Keras counts them (model.layers[-N:]); BatchNorm layers stay frozen.")
+    Integer unfreezeTop;
+
+    @Option(names = "--optimizer", paramLabel = "OPT",
+            description = "sgd (momentum 0.9, BiT), adam (torch defaults: betas 0.9, 0.999, eps 1e-8) or rmsprop (rho 0.9, eps 1e-8) "
+                    + "(default: sgd). Give --lr with adam/rmsprop: 0.003 is SGD's rate.")
+    String optimizer;
+
+    @Option(names = "--keras-augment",
+            description = "The Keras EfficientNet tutorial's augmentation: random rotation 0.15, translation 0.1, contrast 0.1 (with the flip).")
+    boolean kerasAugment;
+
+    @Option(names = "--random-rotation", paramLabel = "F", description = "Rotate by up to F x 360 degrees (Keras RandomRotation), reflect fill.")
+    Double rotation;
+
+    @Option(names = "--random-translation", paramLabel = "F", description = "Shift by up to F x height/width (Keras RandomTranslation), reflect fill.")
+    Double translation;
+
+    @Option(names = "--random-contrast", paramLabel = "F", description = "Scale contrast by a factor in [1-F, 1+F] (Keras RandomContrast).")
+    Double contrast;
 
     @Option(names = "--linear-probe", description = "Fit the new head in closed form (ridge regression) on the pre-logit features.")
     boolean linearProbe;
@@ -174,7 +199,8 @@ final class FinetuneCommand implements Runnable {
                 if (out == null) throw new BitEngineException("finetune needs --out RUN_DIR, the directory the run writes to");
                 outcome = finetune.start(new FinetuneOptions(data, val, valSplit, out, weights, model, blockUnits, width, device,
                         keepHead, noAugment, noShuffle, examplesPerClass, steps, lr, batch, batchSplit, schedule(), mixup,
-                        resolution, crop, lrScaleByBatch, freezeBackbone, linearProbe, ridgeLambda, earlyStopPatience, evalEvery,
+                        resolution, crop, lrScaleByBatch, freezeBackbone, unfreezeTop, linearProbe, ridgeLambda, optimizer,
+                        kerasAugment, rotation, translation, contrast, earlyStopPatience, evalEvery,
                         checkpointEvery, evalBatch, seed, threads, overwrite, stopAfterStep));
             }
         } catch (OutOfMemoryError e) {

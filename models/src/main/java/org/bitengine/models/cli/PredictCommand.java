@@ -29,14 +29,15 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Run a checkpoint on images and print the top classes, or on an NHWC float32 batch and write the logits.",
-            "With --images: JPEG/PNG files and/or folders (searched recursively), resized to --crop² and scaled to [-1, 1];",
+            "With --images: JPEG/PNG files and/or folders (searched recursively), resized to --crop² and scaled as the",
+            "checkpoint's meta/preprocessing says (BiT: [-1, 1]; torchvision EfficientNet: ImageNet mean/std);",
             "one line per image: path<TAB>label (p=0.87), ... with softmax probabilities, class names from the classes.txt beside the weights.",
             "With --input-npy: the batch is fed to the network as it is (scale images to [-1, 1] yourself, as BiT expects;",
             "for a converted EfficientNet preprocess as its metadata says: info shows it)."})
 final class PredictCommand implements Runnable {
 
     @Option(names = "--weights", required = true, paramLabel = "W.npz",
-            description = "Checkpoint in the official BiT naming, or one written by convert (EfficientNet with --input-npy).")
+            description = "Checkpoint in the official BiT naming, one written by convert, or a finetune run's weights.npz.")
     Path weights;
 
     @Option(names = "--input-npy", paramLabel = "X.npy", description = "float32 [N,H,W,3] batch (NHWC); needs --output.")
@@ -88,16 +89,6 @@ final class PredictCommand implements Runnable {
         if (images != null) {
             if (output != null) throw new BitEngineException("--output goes with --input-npy; with --images the predictions are printed (add --json for JSON lines)");
             if (features) throw new BitEngineException("--features goes with --input-npy; to get features of image files, convert them to an NHWC .npy first");
-            Models.Spec kind = null;
-            try {
-                kind = Models.inspect(weights);
-            } catch (BitEngineException e) {
-                // The image predictor reports a bad checkpoint itself.
-            }
-            if (kind != null && kind.family() != Models.Family.BIT) {
-                throw new BitEngineException(weights + ": --images runs BiT checkpoints only for now; this is " + kind.arch()
-                        + " (preprocessing " + kind.preprocessing() + "): prepare an NHWC float32 batch and use --input-npy");
-            }
             new ImagePredictor(weights, images, topK, crop, json, batchSize, spec.commandLine().getOut(), spec.commandLine().getErr()).run();
             return;
         }

@@ -125,6 +125,17 @@ public final class EfficientNet implements Module, Classifier {
         return this;
     }
 
+    @Override
+    public void trainMode(RandomGenerator rng, boolean frozenNorms) {
+        train(rng);
+        if (frozenNorms) batchNormMode(BatchNorm.Mode.FROZEN);
+    }
+
+    @Override
+    public void evalMode() {
+        eval();
+    }
+
     public boolean training() {
         return training;
     }

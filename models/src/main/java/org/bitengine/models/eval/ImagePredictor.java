@@ -16,15 +16,13 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import org.bitengine.engine.BitEngineException;
-import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.data.Image;
 import org.bitengine.io.image.ImageDecoder;
 import org.bitengine.io.image.Transform;
 import org.bitengine.io.image.Transforms;
 import org.bitengine.io.json.Json;
-import org.bitengine.models.bit.BitCheckpoint;
-import org.bitengine.models.bit.BitResNet;
+import org.bitengine.models.Classifier;
 
 /**
  * {@code predict --images}: runs a checkpoint on image files and prints each one's most probable
@@ -66,16 +64,12 @@ public final class ImagePredictor {
         if (topK < 1) throw new BitEngineException("--top-k must be at least 1, got " + topK);
         if (crop != null && crop < 1) throw new BitEngineException("--crop must be a positive number of pixels, got " + crop);
         List<Source> sources = collect(inputs);
-        BitCheckpoint.Loaded loaded = BitCheckpoint.loadForInference(weights, CpuBackend.get());
-        if (!loaded.report().unused().isEmpty()) {
-            err.println("bit-engine: warning: " + weights + ": " + loaded.report().unused().size()
-                    + " key(s) not used by the model: " + BitCheckpoint.describeUnused(loaded.report()));
-        }
-        BitResNet model = loaded.model();
-        int classes = model.config().headSize();
+        InferenceModel loaded = InferenceModel.load(weights, w -> err.println("bit-engine: warning: " + w));
+        Classifier model = loaded.model();
+        int classes = model.numClasses();
         List<String> names = classNames(weights, classes);
-        int size = RunFiles.resolveCrop(crop, weights, () -> nominalSize(sources)).size();
-        Transform transform = Transforms.eval(size);
+        int size = RunFiles.resolveCrop(crop, weights, loaded.nativeResolution(), () -> nominalSize(sources)).size();
+        Transform transform = Transforms.eval(size, loaded.scaling());
         int k = Math.min(topK, classes);
 
         for (int start = 0; start < sources.size(); start += batchSize) {

@@ -113,7 +113,7 @@ public final class RunFiles {
      * beside the weights, else the BiT-HyperRule crop for images of {@code nominal} = {height, width}
      * (asked for only in that last case).
      */
-    public static Crop resolveCrop(Integer flag, Path weights, Supplier<int[]> nominal) {
+    public static Crop resolveCrop(Integer flag, Path weights, Integer nativeResolution, Supplier<int[]> nominal) {
         if (flag != null) {
             if (flag < 1) throw new BitEngineException("--crop must be a positive number of pixels, got " + flag);
             return new Crop(flag, "--crop");
@@ -122,6 +122,7 @@ public final class RunFiles {
         if (fromConfig.isPresent()) {
             return new Crop(fromConfig.get(), beside(weights, CONFIG).map(Path::toString).orElse(CONFIG));
         }
+        if (nativeResolution != null) return new Crop(nativeResolution, "the model's input size");
         int[] hw = nominal.get();
         return new Crop(hyperRuleCrop(hw[0], hw[1]), "BiT-HyperRule for " + hw[0] + "x" + hw[1] + " images");
     }

@@ -6,29 +6,23 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Consumer;
 
 import org.bitengine.engine.BitEngineException;
-import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.backend.cpu.CpuParallel;
-import org.bitengine.engine.nn.LoadReport;
-import org.bitengine.engine.nn.ParameterStore;
-import org.bitengine.engine.nn.WeightSource;
-import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
-import org.bitengine.io.checkpoint.NpzWeights;
 import org.bitengine.io.AtomicFile;
+import org.bitengine.io.image.KerasAugmentation;
+import org.bitengine.io.image.PixelScaling;
 import org.bitengine.io.json.Json;
 import org.bitengine.models.Classifier;
-import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.bit.BitConfig;
-import org.bitengine.models.bit.BitResNet;
+import org.bitengine.models.efficientnet.EfficientNetConfig;
+import org.bitengine.models.registry.Models;
 
 /**
  * {@code finetune}: checks the flags, opens the data, fills in the BiT-HyperRule, builds the model,
@@ -70,26 +64,31 @@ public final class Finetune {
 
     public Outcome start(FinetuneOptions o) {
         checkFlags(o);
+        Identity id = identify(o);
+        if (o.unfreezeTop() != null && id.nativeResolution() == 0) {
+            throw new BitEngineException("--unfreeze-top counts the layers of Keras' EfficientNet; " + id.model()
+                    + " is a BiT model: fine-tune all of it (the default) or only its head (--freeze-backbone)");
+        }
+        RunDir.checkNew(o.out(), o.overwrite());
         String device = device(o.device());
         if (o.threads() != null) CpuParallel.setThreads(o.threads());
-        RunDir.checkNew(o.out(), o.overwrite());
         long seed = o.seed() == null ? 0 : o.seed();
 
         TrainData data = TrainData.open(o.data().toString(), o.val() == null ? null : o.val().toString(), o.valSplit(),
                 o.examplesPerClass(), seed, warnings, this::print);
-        Resolved r = resolve(o, data, device, seed);
+        Resolved r = resolve(o, id, data, device, seed);
         TrainConfig cfg = r.config();
         if (cfg.earlyStopPatience() > 0 && data.val() == null) {
             throw new BitEngineException("--early-stop-patience needs validation data; give --val PATH or --val-split 0.1");
         }
-        Built built = buildNew(cfg, data.train().classes().size());
+        RunModel built = RunModel.buildNew(cfg, data.train().classes().size(), this::print);
 
         printConfig(cfg, data, built, r.sources(), o.out());
         RunDir run = new RunDir(o.out());
         run.create(o.overwrite());
         AtomicFile.writeString(run.root().resolve(RunDir.CLASSES), String.join("\n", data.train().classes()) + "\n");
         AtomicFile.writeString(run.config(), Json.pretty(configJson(cfg, data, built, r.sources())) + "\n");
-        Trainer trainer = new Trainer(cfg, built.model(), data, run, out, warnings, o.stopAfterStep(), terminal);
+        Trainer trainer = new Trainer(cfg, built, data, run, out, warnings, o.stopAfterStep(), terminal);
         return outcome(run, trainer.run(null, null));
     }
 
@@ -127,11 +126,11 @@ public final class Finetune {
 
         run.removeLeftovers();
         RunDir.Checkpoint latest = run.latest().orElse(null);
-        Built built;
+        RunModel built;
         TrainState state = null;
         if (latest == null) {
             print("resuming " + dir + ": no checkpoint yet, starting again from step 0");
-            built = buildNew(cfg, classes);
+            built = RunModel.buildNew(cfg, classes, this::print);
             MetricsFile.truncateForResume(run.metrics(), 0);
         } else {
             state = TrainState.read(latest.state());
@@ -139,12 +138,12 @@ public final class Finetune {
                 throw new BitEngineException(latest.state() + ": holds step " + state.step() + " and seed " + state.seed()
                         + ", expected step " + latest.step() + " and seed " + cfg.seed() + "; the run directory was modified");
             }
-            built = buildFromCheckpoint(cfg, classes, latest.weights());
+            built = RunModel.fromCheckpoint(cfg, classes, latest.weights());
             MetricsFile.truncateForResume(run.metrics(), latest.step());
             print("resuming " + dir + " from " + latest.dir().getFileName() + " (step " + latest.step() + " of "
                     + cfg.schedule().totalSteps() + ")");
         }
-        Trainer trainer = new Trainer(cfg, built.model(), data, run, out, warnings, stopAfterStep, terminal);
+        Trainer trainer = new Trainer(cfg, built, data, run, out, warnings, stopAfterStep, terminal);
         return outcome(run, trainer.run(state, latest));
     }
 
@@ -206,6 +205,34 @@ public final class Finetune {
         if (o.keepHead() && o.weights() == null) {
             throw new BitEngineException("--keep-head keeps the head of the --weights checkpoint, but no --weights was given");
         }
+        boolean efficientNet = o.model() != null && o.model().toLowerCase(Locale.ROOT).startsWith("efficientnet");
+        if (efficientNet && custom) {
+            throw new BitEngineException("--block-units/--width describe a custom BiT ResNet-v2; drop them for " + o.model());
+        }
+        if (o.unfreezeTop() != null) {
+            if (o.unfreezeTop() < 1) throw new BitEngineException("--unfreeze-top must be at least 1, got " + o.unfreezeTop());
+            if (o.freezeBackbone() || o.linearProbe()) {
+                throw new BitEngineException("--unfreeze-top trains the top layers, --freeze-backbone/--linear-probe the head alone; give one of them");
+            }
+        }
+        if (o.freezeBackbone() && o.linearProbe()) {
+            throw new BitEngineException("--linear-probe fits the head in closed form, --freeze-backbone trains it by SGD; give one of them");
+        }
+        if (o.optimizer() != null) {
+            optimizerName(o.optimizer());
+            if (o.linearProbe()) throw new BitEngineException("--linear-probe fits the head in closed form and uses no --optimizer; drop it");
+        }
+        boolean extraAugment = o.kerasAugment() || o.rotation() != null || o.translation() != null || o.contrast() != null;
+        factor("--random-rotation", o.rotation());
+        factor("--random-translation", o.translation());
+        factor("--random-contrast", o.contrast());
+        if (extraAugment && o.noAugment()) {
+            throw new BitEngineException("--no-augment turns augmentation off; drop it or the --keras-augment/--random-* flags");
+        }
+        if (extraAugment && (o.freezeBackbone() || o.linearProbe())) {
+            throw new BitEngineException("--freeze-backbone/--linear-probe compute each image's features once, without augmentation;"
+                    + " drop the --keras-augment/--random-* flags (or use --unfreeze-top to train on augmented images)");
+        }
         if (o.keepHead() && o.linearProbe()) {
             throw new BitEngineException("--linear-probe fits a new head, so it cannot be combined with --keep-head");
         }
@@ -247,6 +274,21 @@ public final class Finetune {
         }
     }
 
+    private static void factor(String flag, Double v) {
+        if (v != null && !(v >= 0 && v <= 1)) {
+            throw new BitEngineException(flag + " is a fraction between 0 and 1 as in Keras (e.g. 0.1), got " + v);
+        }
+    }
+
+    /** The canonical optimizer name of an {@code --optimizer} value. */
+    static String optimizerName(String flag) {
+        String n = flag.toLowerCase(Locale.ROOT);
+        if (!Optimizers.NAMES.contains(n)) {
+            throw new BitEngineException("--optimizer must be one of " + String.join(", ", Optimizers.NAMES) + ", got '" + flag + "'");
+        }
+        return n;
+    }
+
     private static void positive(String flag, Integer v) {
         if (v != null && v < 1) throw new BitEngineException(flag + " must be at least 1, got " + v);
     }
@@ -274,7 +316,7 @@ public final class Finetune {
 
     private record Resolved(TrainConfig config, Map<String, String> sources) {}
 
-    private static Resolved resolve(FinetuneOptions o, TrainData data, String device, long seed) {
+    private static Resolved resolve(FinetuneOptions o, Identity id, TrainData data, String device, long seed) {
         Map<String, String> src = new LinkedHashMap<>();
         int n = data.train().size();
         int[] hw = data.train().nominalSize();
@@ -282,6 +324,11 @@ public final class Finetune {
 
         int[] rule = HyperRule.resolution(hw[0], hw[1]);
         String resRule = "BiT-HyperRule: images " + hw[0] + "x" + hw[1] + (rule[0] == 160 ? " smaller than" : " at least") + " 96x96 in area";
+        if (id.nativeResolution() > 0) {
+            // EfficientNet keeps its own input size, resized straight to it as the Keras tutorial does.
+            rule = new int[] {id.nativeResolution(), id.nativeResolution()};
+            resRule = id.model() + "'s input size (resize, no crop margin)";
+        }
         int resolution;
         int crop;
         if (o.resolution() != null && o.crop() != null) {
@@ -291,10 +338,11 @@ public final class Finetune {
         } else if (o.resolution() != null) {
             resolution = o.resolution();
             crop = Math.min(rule[1], resolution);
-            src.put("resolution", "--resolution; crop " + (crop == rule[1] ? "from the BiT-HyperRule" : "= resolution (no larger than it)"));
+            src.put("resolution", "--resolution; crop " + (crop == rule[1] ? "from the " + (id.nativeResolution() > 0 ? "model" : "BiT-HyperRule")
+                    : "= resolution (no larger than it)"));
         } else if (o.crop() != null) {
             crop = o.crop();
-            resolution = Math.max(rule[0], crop);
+            resolution = id.nativeResolution() > 0 ? crop : Math.max(rule[0], crop);
             src.put("resolution", "--crop; resolution " + (resolution == rule[0] ? "from the BiT-HyperRule" : "= crop"));
         } else {
             resolution = rule[0];
@@ -334,7 +382,13 @@ public final class Finetune {
         src.put("mixup", o.mixup() != null ? "--mixup" : sizeRule);
 
         TrainConfig.Mode mode = o.linearProbe() ? TrainConfig.Mode.LINEAR_PROBE
-                : o.freezeBackbone() ? TrainConfig.Mode.FROZEN_BACKBONE : TrainConfig.Mode.FULL;
+                : o.freezeBackbone() ? TrainConfig.Mode.FROZEN_BACKBONE
+                : o.unfreezeTop() != null ? TrainConfig.Mode.UNFREEZE_TOP : TrainConfig.Mode.FULL;
+        boolean keras = o.kerasAugment();
+        double rotation = o.rotation() != null ? o.rotation() : keras ? 0.15 : 0;
+        double translation = o.translation() != null ? o.translation() : keras ? 0.1 : 0;
+        double contrast = o.contrast() != null ? o.contrast() : keras ? 0.1 : 0;
+        String optimizer = o.optimizer() == null ? "sgd" : optimizerName(o.optimizer());
         int total = schedule.totalSteps();
         int defaultEvery = Math.max(1, (total + 4) / 5);
         int evalEvery = o.evalEvery() != null ? o.evalEvery() : defaultEvery;
@@ -342,42 +396,62 @@ public final class Finetune {
         int micro = batch / split;
         int evalBatch = o.evalBatch() != null ? o.evalBatch() : Math.min(micro, 64);
 
-        String model;
-        List<Integer> units;
-        int width;
-        if (o.weights() != null) {
-            model = "from weights";
-            units = List.of();
-            width = 0;
-        } else if (o.blockUnits() != null) {
-            model = CUSTOM;
-            units = o.blockUnits();
-            width = o.width() == null ? 1 : o.width();
-        } else {
-            String name = o.model() == null ? DEFAULT_MODEL : o.model();
-            BitConfig c = BitConfig.named(name, 1, true);
-            model = canonicalName(name);
-            units = c.blockUnits();
-            width = c.widthFactor();
-        }
-        if (o.weights() != null) {
-            // The architecture is the checkpoint's; read it now so config.json is complete.
-            try (NpzWeights w = NpzWeights.open(o.weights())) {
-                BitConfig c = BitConfig.inferFrom(w, o.weights().toString());
-                units = c.blockUnits();
-                width = c.widthFactor();
-                String d = c.describe();
-                int at = d.indexOf("(BiT-");
-                model = at >= 0 ? d.substring(at + 1, d.length() - 1) : CUSTOM;
-            }
-        }
         int threads = o.threads() != null ? o.threads() : CpuParallel.threads();
         TrainConfig cfg = new TrainConfig(absolute(o.data()), o.val() == null ? null : absolute(o.val()), o.valSplit(),
-                o.examplesPerClass(), o.weights() == null ? null : absolute(o.weights()), model, units, width, o.keepHead(),
-                !o.noAugment(), !o.noShuffle(), batch, split, evalBatch, schedule, mixup, resolution, crop, o.lrScaleByBatch(),
-                mode, o.ridgeLambda() == null ? 1.0 : o.ridgeLambda(), evalEvery, checkpointEvery,
+                o.examplesPerClass(), o.weights() == null ? null : absolute(o.weights()), id.model(), id.units(), id.width(),
+                id.convention(), id.preprocessing(), id.bnEps(), o.keepHead(),
+                !o.noAugment(), rotation, translation, contrast, !o.noShuffle(), batch, split, evalBatch, schedule, mixup,
+                resolution, crop, o.lrScaleByBatch(), mode, o.unfreezeTop() == null ? 0 : o.unfreezeTop(),
+                o.ridgeLambda() == null ? 1.0 : o.ridgeLambda(), optimizer, evalEvery, checkpointEvery,
                 o.earlyStopPatience() == null ? 0 : o.earlyStopPatience(), seed, threads, device);
         return new Resolved(cfg, src);
+    }
+
+    /**
+     * What the run trains, before anything is built: BiT (units, width) or EfficientNet (variant,
+     * convention, BatchNorm epsilon), with the pixel scaling the model expects; {@code nativeResolution}
+     * is EfficientNet's input size, 0 for BiT (whose resolution the BiT-HyperRule picks).
+     */
+    private record Identity(String model, List<Integer> units, int width, String convention, String preprocessing, Double bnEps,
+                            int nativeResolution) {}
+
+    private static Identity identify(FinetuneOptions o) {
+        if (o.weights() != null) {
+            // The architecture is the checkpoint's; read it now so config.json is complete.
+            Models.Spec spec = Models.inspect(o.weights());
+            if (PixelScaling.ofMetaName(spec.preprocessing()) == null) {
+                throw new BitEngineException(o.weights() + ": " + org.bitengine.models.registry.ModelMeta.PREPROCESSING + " '"
+                        + spec.preprocessing() + "' is not a pixel scaling finetune knows (" + knownScalings() + ")");
+            }
+            if (spec.config() instanceof EfficientNetConfig c) {
+                return new Identity(spec.arch(), List.of(), 0, spec.convention(), spec.preprocessing(), spec.bnEps(), c.resolution());
+            }
+            BitConfig c = (BitConfig) spec.config();
+            String d = c.describe();
+            int at = d.indexOf("(BiT-");
+            String model = at >= 0 ? d.substring(at + 1, d.length() - 1) : CUSTOM;
+            return new Identity(model, c.blockUnits(), c.widthFactor(), "bit", spec.preprocessing(), null, 0);
+        }
+        if (o.blockUnits() != null) {
+            return new Identity(CUSTOM, o.blockUnits(), o.width() == null ? 1 : o.width(), "bit", PixelScaling.MINUS1_1.metaName(), null, 0);
+        }
+        String name = o.model() == null ? DEFAULT_MODEL : o.model();
+        if (name.toLowerCase(Locale.ROOT).startsWith("efficientnet")) {
+            EfficientNetConfig c;
+            try {
+                c = EfficientNetConfig.preset(name, 1);
+            } catch (IllegalArgumentException e) {
+                throw new BitEngineException("--model " + name + ": unknown EfficientNet; use efficientnet-b0 ... efficientnet-b7");
+            }
+            return new Identity("efficientnet-" + c.variant(), List.of(), 0, "torchvision", PixelScaling.IMAGENET_MEAN_STD.metaName(),
+                    c.bnEps(), c.resolution());
+        }
+        BitConfig c = BitConfig.named(name, 1, true);
+        return new Identity(canonicalName(name), c.blockUnits(), c.widthFactor(), "bit", PixelScaling.MINUS1_1.metaName(), null, 0);
+    }
+
+    private static String knownScalings() {
+        return String.join(", ", Arrays.stream(PixelScaling.values()).map(PixelScaling::metaName).toList());
     }
 
     /** Paths are saved absolute, so that --resume works from any working directory. */
@@ -391,107 +465,9 @@ public final class Finetune {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // The model
-
-    record Built(BitResNet model, String init, LoadReport report) {}
-
-    /** The model a new run starts from: the --weights checkpoint with a new (or kept) head, or a random init. */
-    private Built buildNew(TrainConfig cfg, int classes) {
-        CpuBackend cpu = CpuBackend.get();
-        if (cfg.weights() == null) {
-            BitConfig arch = new BitConfig(cfg.blockUnits(), cfg.width(), classes, true);
-            BitResNet model = new BitResNet(arch, ParameterStore.random(cpu, cfg.seed()));
-            print("note: no --weights, so the model starts from a random initialisation (seed " + cfg.seed()
-                    + "); fine-tuning wants pretrained weights, e.g. BiT-M-R50x1.npz from https://storage.googleapis.com/bit_models/");
-            return new Built(model, "random init (seed " + cfg.seed() + "), zero head", null);
-        }
-        Path path = Path.of(cfg.weights());
-        try (NpzWeights weights = NpzWeights.open(path)) {
-            BitConfig arch = BitConfig.inferFrom(weights, path.toString());
-            List<String> headKeys = List.of(BitConfig.HEAD_KERNEL, BitResNet.HEAD_BIAS);
-            if (cfg.keepHead()) checkHeadFits(weights, path, arch, classes);
-            WeightSource source = cfg.keepHead() ? weights : withoutKeys(weights, new HashSet<>(headKeys));
-            ParameterStore store = ParameterStore.from(cpu, source, cfg.seed());
-            BitResNet model = new BitResNet(arch.withHead(classes, !cfg.keepHead()), store);
-            LoadReport report = store.report();
-            List<String> missing = report.missing().stream().filter(k -> cfg.keepHead() || !headKeys.contains(k)).toList();
-            if (!missing.isEmpty()) {
-                throw new BitEngineException(path + ": missing key '" + missing.getFirst() + "' (" + missing.size()
-                        + " missing in all) for " + arch.describe() + "; is the file complete?");
-            }
-            if (!report.mismatched().isEmpty()) {
-                LoadReport.Mismatch m = report.mismatched().getFirst();
-                throw new BitEngineException(path + ": key '" + m.key() + "' has shape " + m.found() + ", the model expects "
-                        + m.expected() + " for " + arch.describe());
-            }
-            if (!report.unused().isEmpty()) {
-                print("note: " + path + ": " + report.unused().size() + " key(s) not used by the model: "
-                        + BitCheckpoint.describeUnused(report));
-            }
-            String init = "weights " + path + (cfg.keepHead() ? " including its head" : ", new zero head");
-            return new Built(model, init, report);
-        }
-    }
-
-    private static void checkHeadFits(NpzWeights weights, Path path, BitConfig arch, int classes) {
-        String advice = "; without --keep-head a new zero-initialised head for " + classes + " classes is made";
-        if (!weights.keys().contains(BitConfig.HEAD_KERNEL) || !weights.keys().contains(BitResNet.HEAD_BIAS)) {
-            throw new BitEngineException("--keep-head: " + path + " has no head ('" + BitConfig.HEAD_KERNEL + "')" + advice);
-        }
-        Shape k = weights.shape(BitConfig.HEAD_KERNEL);
-        Shape want = Shape.of(1, 1, arch.featureSize(), classes);
-        if (!k.equals(want)) {
-            int has = k.rank() > 0 ? k.dim(-1) : 0;
-            throw new BitEngineException("--keep-head: the head of " + path + " has " + has + " classes (kernel " + k
-                    + ") but the data has " + classes + " classes" + advice);
-        }
-        if (!weights.shape(BitResNet.HEAD_BIAS).equals(Shape.of(classes))) {
-            throw new BitEngineException("--keep-head: the head bias of " + path + " has shape " + weights.shape(BitResNet.HEAD_BIAS)
-                    + " but the data has " + classes + " classes" + advice);
-        }
-    }
-
-    /** The model of a checkpoint written by this run (all keys, the run's architecture and classes). */
-    private static Built buildFromCheckpoint(TrainConfig cfg, int classes, Path weightsFile) {
-        try (NpzWeights weights = NpzWeights.open(weightsFile)) {
-            BitConfig arch = new BitConfig(cfg.blockUnits(), cfg.width(), classes, false);
-            ParameterStore store = ParameterStore.from(CpuBackend.get(), weights, cfg.seed());
-            BitResNet model = new BitResNet(arch, store);
-            if (!store.report().isComplete()) {
-                throw new BitEngineException(weightsFile + ": does not match the run's model (" + store.report().summary()
-                        + "); the run directory was modified");
-            }
-            return new Built(model, "checkpoint " + weightsFile, store.report());
-        }
-    }
-
-    /** {@code source} with some keys hidden, so the model initialises them itself (a new head). */
-    private static WeightSource withoutKeys(WeightSource source, Set<String> hidden) {
-        Set<String> keys = new HashSet<>(source.keys());
-        keys.removeAll(hidden);
-        Set<String> visible = Set.copyOf(keys);
-        return new WeightSource() {
-            @Override
-            public Set<String> keys() {
-                return visible;
-            }
-
-            @Override
-            public Shape shape(String key) {
-                return source.shape(key);
-            }
-
-            @Override
-            public float[] read(String key) {
-                return source.read(key);
-            }
-        };
-    }
-
-    // ---------------------------------------------------------------------------------------------
     // The effective configuration
 
-    private void printConfig(TrainConfig c, TrainData data, Built built, Map<String, String> src, Path runDir) {
+    private void printConfig(TrainConfig c, TrainData data, RunModel built, Map<String, String> src, Path runDir) {
         Classifier m = built.model();
         long params = m.parameters().values().stream().mapToLong(Tensor::size).sum();
         int[] hw = data.train().nominalSize();
@@ -507,11 +483,15 @@ public final class Finetune {
             case FROZEN_BACKBONE -> "train the head only, on pre-logit features computed once (--freeze-backbone)";
             case LINEAR_PROBE -> "fit the head in closed form on pre-logit features (--linear-probe, ridge lambda "
                     + Json.number(c.ridgeLambda()) + ")";
+            case UNFREEZE_TOP -> "train the last " + c.unfreezeTop() + " Keras layers, BatchNorm frozen (--unfreeze-top): "
+                    + Trainer.trainableKeys(c, m).size() + " parameter tensors";
         });
-        if (c.mode() == TrainConfig.Mode.FULL) {
+        if (c.mode() == TrainConfig.Mode.FULL || c.mode() == TrainConfig.Mode.UNFREEZE_TOP) {
+            KerasAugmentation extra = new KerasAugmentation(c.rotation(), c.translation(), c.contrast());
             row("resolution", "resize " + c.resolution() + "x" + c.resolution() + ", crop " + c.crop() + "x" + c.crop()
-                    + (c.augment() ? " (random crop + flip)" : " (no augmentation: resize to " + c.crop() + ")")
-                    + "  [" + src.get("resolution") + "]");
+                    + (c.augment() ? " (random crop + flip" + (extra.isNone() ? "" : ", " + extra) + ")"
+                    : " (no augmentation: resize to " + c.crop() + ")")
+                    + "; pixels " + c.preprocessing() + "  [" + src.get("resolution") + "]");
         } else {
             row("resolution", "resize " + c.crop() + "x" + c.crop() + " (features are computed once, without augmentation)  ["
                     + src.get("resolution") + "]");
@@ -520,7 +500,7 @@ public final class Finetune {
             row("steps", c.schedule().describe() + "  [" + src.get("schedule") + "; lr: " + src.get("lr") + "]");
             row("batch", c.batch() + (c.batchSplit() > 1 ? " in " + c.batchSplit() + " micro-batches of " + c.microBatch() : "")
                     + (c.shuffle() ? ", shuffled" : ", in order (--no-shuffle)"));
-            row("optimizer", "SGD, momentum " + HyperRule.MOMENTUM + ", no weight decay");
+            row("optimizer", Optimizers.describe(c.optimizer()));
             row("mixup", (c.mixup() > 0 ? "alpha " + Json.number(c.mixup()) : "off (alpha 0)") + "  [" + src.get("mixup") + "]");
             row("eval", (data.val() == null ? "no validation data" : every(c.evalEvery())
                     + "at the end, " + c.evalBatch() + " images per pass")
@@ -544,7 +524,7 @@ public final class Finetune {
         out.flush();
     }
 
-    private static Map<String, Object> configJson(TrainConfig c, TrainData data, Built built, Map<String, String> src) {
+    private static Map<String, Object> configJson(TrainConfig c, TrainData data, RunModel built, Map<String, String> src) {
         Map<String, Object> root = new LinkedHashMap<>();
         String v = Finetune.class.getPackage().getImplementationVersion();
         root.put("version", "bit-engine " + (v == null ? "(development build)" : v));
@@ -558,10 +538,12 @@ public final class Finetune {
         d.put("classes", data.train().classes());
         root.put("data", d);
         Map<String, Object> m = new LinkedHashMap<>();
-        BitResNet model = built.model();
+        Classifier model = built.model();
         m.put("architecture", model.describe());
-        m.put("block_units", model.config().blockUnits());
-        m.put("width", model.config().widthFactor());
+        if (model.config() instanceof BitConfig b) {
+            m.put("block_units", b.blockUnits());
+            m.put("width", b.widthFactor());
+        }
         m.put("classes", model.numClasses());
         m.put("parameters", model.parameters().values().stream().mapToLong(Tensor::size).sum());
         m.put("init", built.init());

@@ -12,6 +12,8 @@ public record FinetuneOptions(Path data, Path val, Double valSplit, Path out, Pa
                               boolean noAugment, boolean noShuffle, Integer examplesPerClass,
                               Integer steps, Double lr, Integer batch, Integer batchSplit, Schedule.Kind schedule,
                               Double mixup, Integer resolution, Integer crop, boolean lrScaleByBatch,
-                              boolean freezeBackbone, boolean linearProbe, Double ridgeLambda, Integer earlyStopPatience,
+                              boolean freezeBackbone, Integer unfreezeTop, boolean linearProbe, Double ridgeLambda,
+                              String optimizer, boolean kerasAugment, Double rotation, Double translation, Double contrast,
+                              Integer earlyStopPatience,
                               Integer evalEvery, Integer checkpointEvery, Integer evalBatch, Long seed, Integer threads,
                               boolean overwrite, Integer stopAfterStep) {}

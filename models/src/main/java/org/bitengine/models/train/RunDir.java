@@ -164,14 +164,14 @@ public final class RunDir {
      * temporary directory, renames it into place, then points {@code checkpoints/latest} at it and
      * deletes all but the newest {@link #KEEP_CHECKPOINTS}.
      */
-    public Checkpoint saveCheckpoint(int step, Map<String, Tensor> parameters, Map<String, NpyArray> state) {
+    public Checkpoint saveCheckpoint(int step, Map<String, Tensor> parameters, Map<String, NpyArray> meta, Map<String, NpyArray> state) {
         Path dir = checkpoints();
         String name = stepName(step);
         Path temp = dir.resolve(name + ".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
         Path target = dir.resolve(name);
         try {
             Files.createDirectories(temp);
-            Checkpoints.saveWeights(temp.resolve(WEIGHTS), parameters);
+            Checkpoints.saveWeights(temp.resolve(WEIGHTS), parameters, meta);
             writeNpz(temp.resolve(TRAIN_STATE), state);
             // A directory of this name can only be the leftover of a killed run that never pointed
             // latest at it; it is replaced.
@@ -228,8 +228,8 @@ public final class RunDir {
     }
 
     /** Writes the best weights so far as {@code best-step-NNNNNN.npz} and deletes other best files except {@code keep}. */
-    public void saveBest(int step, Map<String, Tensor> parameters, int keep) {
-        Checkpoints.saveWeights(bestWeights(step), parameters);
+    public void saveBest(int step, Map<String, Tensor> parameters, Map<String, NpyArray> meta, int keep) {
+        Checkpoints.saveWeights(bestWeights(step), parameters, meta);
         pruneBest(step, keep);
     }
 

@@ -17,11 +17,17 @@ import org.bitengine.engine.BitEngineException;
  * @param valSplit         fraction of the training data held out for validation (stratified, seeded), or null
  * @param examplesPerClass few-shot: examples kept per class (seeded), or null for all
  * @param weights          the checkpoint fine-tuning starts from, or null for a random init
- * @param model            architecture name ({@code BiT-R50x1} …, or {@code custom})
- * @param blockUnits       units per block (4 numbers)
- * @param width            width factor
+ * @param model            architecture name ({@code BiT-R50x1} …, {@code custom}, or {@code efficientnet-b0} … {@code -b7})
+ * @param blockUnits       units per block (4 numbers; BiT only, empty for EfficientNet)
+ * @param width            width factor (BiT only, 0 for EfficientNet)
+ * @param convention       padding convention ({@code bit}, {@code torchvision}, {@code keras}; see {@code meta/convention})
+ * @param preprocessing    pixel scaling, a {@link org.bitengine.io.image.PixelScaling} meta name
+ * @param bnEps            BatchNorm epsilon (EfficientNet), or null
  * @param keepHead         keep the checkpoint's head instead of a new zero head
  * @param augment          random crop + flip (false: resize only)
+ * @param rotation         Keras RandomRotation factor (0: off; needs augment)
+ * @param translation      Keras RandomTranslation factor (0: off; needs augment)
+ * @param contrast         Keras RandomContrast factor (0: off; needs augment)
  * @param shuffle          shuffle the training data each epoch
  * @param batch            examples per optimizer step
  * @param batchSplit       micro-batches per step (gradients accumulate; batch / batchSplit each)
@@ -31,8 +37,10 @@ import org.bitengine.engine.BitEngineException;
  * @param resolution       images are resized to resolution² before the random crop (BiT's precrop)
  * @param crop             the network's input size; evaluation resizes to crop²
  * @param lrScaleByBatch   whether lr·B/512 and steps·512/B were applied
- * @param mode             full fine-tuning, head only on cached features, or a closed-form linear probe
+ * @param mode             full fine-tuning, head only on cached features, a closed-form linear probe, or the top layers
+ * @param unfreezeTop      with {@link Mode#UNFREEZE_TOP}: how many of Keras' layers from the top train
  * @param ridgeLambda      L2 penalty of the linear probe
+ * @param optimizer        {@code sgd} (momentum 0.9), {@code adam} or {@code rmsprop}
  * @param evalEvery        evaluate every this many steps (0: only at the end)
  * @param checkpointEvery  checkpoint every this many steps (0: only at the end)
  * @param earlyStopPatience stop after this many evaluations without a better top-1 (0: off)
@@ -41,11 +49,12 @@ import org.bitengine.engine.BitEngineException;
  * @param device           the device that runs the model ({@code cpu})
  */
 public record TrainConfig(String data, String val, Double valSplit, Integer examplesPerClass,
-                          String weights, String model, List<Integer> blockUnits, int width, boolean keepHead,
-                          boolean augment, boolean shuffle,
+                          String weights, String model, List<Integer> blockUnits, int width,
+                          String convention, String preprocessing, Double bnEps, boolean keepHead,
+                          boolean augment, double rotation, double translation, double contrast, boolean shuffle,
                           int batch, int batchSplit, int evalBatch,
                           Schedule schedule, double mixup, int resolution, int crop, boolean lrScaleByBatch,
-                          Mode mode, double ridgeLambda,
+                          Mode mode, int unfreezeTop, double ridgeLambda, String optimizer,
                           int evalEvery, int checkpointEvery, int earlyStopPatience,
                           long seed, int threads, String device) {
 
@@ -56,7 +65,9 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         /** The head only, by SGD on pre-logit features computed once ({@code --freeze-backbone}). */
         FROZEN_BACKBONE("freeze-backbone"),
         /** The head in closed form (ridge regression) on the cached features ({@code --linear-probe}). */
-        LINEAR_PROBE("linear-probe");
+        LINEAR_PROBE("linear-probe"),
+        /** The last N Keras layers of an EfficientNet, BatchNorms frozen ({@code --unfreeze-top N}). */
+        UNFREEZE_TOP("unfreeze-top");
 
         private final String flag;
 
@@ -78,6 +89,11 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         blockUnits = List.copyOf(blockUnits);
     }
 
+    /** Whether the model is an EfficientNet (else BiT). */
+    public boolean efficientNet() {
+        return model.startsWith("efficientnet-");
+    }
+
     /** Examples per forward/backward pass during training. */
     public int microBatch() {
         return batch / batchSplit;
@@ -94,8 +110,14 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         m.put("model", model);
         m.put("block_units", blockUnits);
         m.put("width", width);
+        m.put("convention", convention);
+        m.put("preprocessing", preprocessing);
+        m.put("bn_eps", bnEps);
         m.put("keep_head", keepHead);
         m.put("augment", augment);
+        m.put("random_rotation", rotation);
+        m.put("random_translation", translation);
+        m.put("random_contrast", contrast);
         m.put("shuffle", shuffle);
         m.put("batch", batch);
         m.put("batch_split", batchSplit);
@@ -109,7 +131,9 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         m.put("crop", crop);
         m.put("lr_scale_by_batch", lrScaleByBatch);
         m.put("mode", mode.flag());
+        m.put("unfreeze_top", unfreezeTop);
         m.put("ridge_lambda", ridgeLambda);
+        m.put("optimizer", optimizer);
         m.put("eval_every", evalEvery);
         m.put("checkpoint_every", checkpointEvery);
         m.put("early_stop_patience", earlyStopPatience);
@@ -144,11 +168,13 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         Double valSplit = r.optionalNumber("val_split");
         Double epc = r.optionalNumber("examples_per_class");
         return new TrainConfig(r.string("data"), r.optionalString("val"), valSplit, epc == null ? null : epc.intValue(),
-                r.optionalString("weights"), r.string("model"), r.ints("block_units"), r.integer("width"), r.bool("keep_head"),
-                r.bool("augment"), r.bool("shuffle"),
+                r.optionalString("weights"), r.string("model"), r.ints("block_units"), r.integer("width"),
+                r.stringOr("convention", "bit"), r.stringOr("preprocessing", "minus1-1"), m.containsKey("bn_eps") ? r.optionalNumber("bn_eps") : null,
+                r.bool("keep_head"), r.bool("augment"), r.numberOr("random_rotation", 0), r.numberOr("random_translation", 0),
+                r.numberOr("random_contrast", 0), r.bool("shuffle"),
                 r.integer("batch"), r.integer("batch_split"), r.integer("eval_batch"),
                 schedule, r.number("mixup"), r.integer("resolution"), r.integer("crop"), r.bool("lr_scale_by_batch"),
-                mode, r.number("ridge_lambda"),
+                mode, (int) r.numberOr("unfreeze_top", 0), r.number("ridge_lambda"), r.stringOr("optimizer", "sgd"),
                 r.integer("eval_every"), r.integer("checkpoint_every"), r.integer("early_stop_patience"),
                 (long) r.number("seed"), r.integer("threads"), r.string("device"));
     }
@@ -170,6 +196,15 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
             Object v = m.get(key);
             if (v == null && m.containsKey(key)) return null;
             return string(key);
+        }
+
+        /** Keys added after the first release default to what runs without them did. */
+        String stringOr(String key, String fallback) {
+            return m.containsKey(key) ? string(key) : fallback;
+        }
+
+        double numberOr(String key, double fallback) {
+            return m.containsKey(key) ? number(key) : fallback;
         }
 
         double number(String key) {

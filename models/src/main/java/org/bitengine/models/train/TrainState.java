@@ -18,7 +18,9 @@ import org.bitengine.io.npy.NpzReader;
  * <li>{@code seed} int64: the run seed. Data order, augmentation and MixUp draws are pure functions of
  *     (seed, step, micro-batch), so (seed, step) is the complete random state of the run;</li>
  * <li>{@code elapsed_s} float64: training time so far (for metrics.jsonl after a resume);</li>
- * <li>{@code momentum/<parameter key>} float32, the parameter's shape: SGD's momentum buffer;</li>
+ * <li>{@code <slot>/<parameter key>} float32, the parameter's shape: the optimizer's buffers
+ *     ({@code momentum/} for SGD, {@code adam_m/} and {@code adam_v/} for Adam, {@code rmsprop_v/} for
+ *     RMSprop); every key not listed here is one. The optimizer's step count is {@code step};</li>
  * <li>{@code early_stop/best_step} int64 (−1: no evaluation yet), {@code early_stop/best_top1} float64,
  *     {@code early_stop/evals_since_best} int64: the early-stopping bookkeeping;
  *     {@code early_stop/stopped} int64 1 when early stopping ended the run at this step;</li>
@@ -26,11 +28,13 @@ import org.bitengine.io.npy.NpzReader;
  *     does not log one twice.</li>
  * </ul>
  */
-public record TrainState(int step, long seed, double elapsedSeconds, Map<String, float[]> momentum,
-                         Map<String, int[]> momentumShapes, int bestStep, double bestTop1, int evalsSinceBest,
+public record TrainState(int step, long seed, double elapsedSeconds, Map<String, float[]> optimizer,
+                         Map<String, int[]> optimizerShapes, int bestStep, double bestTop1, int evalsSinceBest,
                          int lastEvalStep, boolean earlyStopped) {
 
     private static final long FORMAT = 1;
+    private static final java.util.List<String> BOOKKEEPING = java.util.List.of("format", "step", "seed", "elapsed_s",
+            "early_stop/best_step", "early_stop/best_top1", "early_stop/evals_since_best", "early_stop/stopped", "last_eval_step");
 
     public Map<String, NpyArray> toArrays() {
         Map<String, NpyArray> m = new LinkedHashMap<>();
@@ -38,8 +42,8 @@ public record TrainState(int step, long seed, double elapsedSeconds, Map<String,
         m.put("step", scalar(step));
         m.put("seed", scalar(seed));
         m.put("elapsed_s", NpyArray.ofDoubles(new int[0], new double[] {elapsedSeconds}));
-        for (Map.Entry<String, float[]> e : momentum.entrySet()) {
-            m.put("momentum/" + e.getKey(), NpyArray.ofFloats(momentumShapes.get(e.getKey()), e.getValue()));
+        for (Map.Entry<String, float[]> e : optimizer.entrySet()) {
+            m.put(e.getKey(), NpyArray.ofFloats(optimizerShapes.get(e.getKey()), e.getValue()));
         }
         m.put("early_stop/best_step", scalar(bestStep));
         m.put("early_stop/best_top1", NpyArray.ofDoubles(new int[0], new double[] {bestTop1}));
@@ -55,8 +59,7 @@ public record TrainState(int step, long seed, double elapsedSeconds, Map<String,
 
     public static TrainState read(Path file) {
         try (NpzReader r = NpzReader.open(file)) {
-            for (String k : new String[] {"format", "step", "seed", "elapsed_s", "early_stop/best_step", "early_stop/best_top1",
-                "early_stop/evals_since_best", "early_stop/stopped", "last_eval_step"}) {
+            for (String k : BOOKKEEPING) {
                 if (!r.contains(k)) {
                     throw new BitEngineException(file + ": key '" + k + "' is missing; this is not a bit-engine train state");
                 }
@@ -66,18 +69,17 @@ public record TrainState(int step, long seed, double elapsedSeconds, Map<String,
                 throw new BitEngineException(file + ": train state format " + format + ", this bit-engine reads format " + FORMAT
                         + "; resume with the version that wrote it");
             }
-            Map<String, float[]> momentum = new LinkedHashMap<>();
+            Map<String, float[]> optimizer = new LinkedHashMap<>();
             Map<String, int[]> shapes = new LinkedHashMap<>();
             for (String k : r.keys()) {
-                if (!k.startsWith("momentum/")) continue;
+                if (BOOKKEEPING.contains(k)) continue;
                 NpyArray a = r.read(k);
                 if (a.dtype() != NpyDType.F4) throw new BitEngineException(file + ": key '" + k + "' is not float32");
-                String key = k.substring("momentum/".length());
-                momentum.put(key, a.toFloats());
-                shapes.put(key, a.shape());
+                optimizer.put(k, a.toFloats());
+                shapes.put(k, a.shape());
             }
             return new TrainState((int) r.read("step").toLongs()[0], r.read("seed").toLongs()[0],
-                    r.read("elapsed_s").toDoubles()[0], momentum, shapes,
+                    r.read("elapsed_s").toDoubles()[0], optimizer, shapes,
                     (int) r.read("early_stop/best_step").toLongs()[0], r.read("early_stop/best_top1").toDoubles()[0],
                     (int) r.read("early_stop/evals_since_best").toLongs()[0],
                     (int) r.read("last_eval_step").toLongs()[0], r.read("early_stop/stopped").toLongs()[0] != 0);

@@ -14,15 +14,19 @@ import java.util.function.Consumer;
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.autograd.Ops;
 import org.bitengine.engine.autograd.Tape;
-import org.bitengine.engine.optim.Sgd;
+import org.bitengine.engine.optim.Optimizer;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.AtomicFile;
 import org.bitengine.io.data.Batch;
 import org.bitengine.io.data.BatchLoader;
 import org.bitengine.io.data.ImageDataset;
+import org.bitengine.io.image.KerasAugmentation;
+import org.bitengine.io.image.PixelScaling;
 import org.bitengine.io.image.Transform;
 import org.bitengine.io.image.Transforms;
 import org.bitengine.models.Classifier;
+import org.bitengine.models.efficientnet.EfficientNetConfig;
 import org.bitengine.models.eval.Evaluation;
 import org.bitengine.models.probe.LinearProbe;
 
@@ -36,7 +40,7 @@ import org.bitengine.models.probe.LinearProbe;
  *       for each of the batch_split micro-batches (batch / batch_split examples, batch number step·split + j):
  *           x, y ← MixUp(x, y, λ, a fresh permutation)
  *           loss = mean cross-entropy; (loss / batch_split).backward()       — gradients accumulate
- *       SGD step with lr (momentum 0.9, no weight decay), zero the gradients, step += 1
+ *       optimizer step with lr (BiT: SGD momentum 0.9, no weight decay), zero the gradients, step += 1
  *       every eval_every steps: evaluate (early stopping); every checkpoint_every steps: checkpoint
  * at the end: evaluate, final checkpoint, weights.npz, curves.png
  * </pre>
@@ -46,6 +50,12 @@ import org.bitengine.models.probe.LinearProbe;
  * pure function of (seed, step), so a run resumed from a checkpoint continues exactly where the
  * uninterrupted run would be.
  *
+ * <p>Models with dropout, stochastic depth or BatchNorm (EfficientNet) are switched to training
+ * behaviour for each micro-batch, drawing from a generator seeded by (seed, step, micro-batch), and to
+ * inference behaviour for every evaluation. With {@code --unfreeze-top N} only the last N Keras
+ * layers' parameters require a gradient (so the frozen bottom records nothing on the tape) and every
+ * BatchNorm keeps its running statistics and affine parameters.
+ *
  * <p>With the backbone frozen the pre-logit features of every training and validation example are
  * computed once (resized to the crop, no augmentation) and only the head is trained on them; MixUp
  * then mixes the features. The linear probe fits the head to those features in closed form.
@@ -54,6 +64,7 @@ final class Trainer {
 
     private final TrainConfig cfg;
     private final Classifier model;
+    private final Map<String, NpyArray> meta;
     private final TrainData data;
     private final RunDir run;
     private final PrintWriter out;
@@ -75,10 +86,11 @@ final class Trainer {
     private RunDir.Checkpoint lastCheckpoint;
     private Evaluation lastEval;
 
-    Trainer(TrainConfig cfg, Classifier model, TrainData data, RunDir run, PrintWriter out, Consumer<String> warnings,
+    Trainer(TrainConfig cfg, RunModel built, TrainData data, RunDir run, PrintWriter out, Consumer<String> warnings,
             Integer stopAfterStep, boolean terminal) {
         this.cfg = cfg;
-        this.model = model;
+        this.model = built.model();
+        this.meta = built.meta();
         this.data = data;
         this.run = run;
         this.out = out;
@@ -110,25 +122,28 @@ final class Trainer {
         startNanos = System.nanoTime();
         int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
         Map<String, Tensor> trainable = trainableParameters();
-        Sgd sgd = new Sgd(trainable, HyperRule.MOMENTUM);
-        if (resumeFrom != null) restoreMomentum(sgd, trainable, resumeFrom);
+        Optimizer sgd = Optimizers.create(cfg.optimizer(), trainable);
+        if (resumeFrom != null) restoreOptimizer(sgd, resumeFrom);
+        PixelScaling scaling = PixelScaling.ofMetaName(cfg.preprocessing());
 
         boolean stoppedByRequest = false;
         try (MetricsFile metrics = MetricsFile.append(run.metrics())) {
-            if (cfg.mode() == TrainConfig.Mode.FULL) {
-                Transform transform = cfg.augment() ? Transforms.train(cfg.resolution(), cfg.crop()) : Transforms.noAugment(cfg.crop());
+            if (cfg.mode() == TrainConfig.Mode.FULL || cfg.mode() == TrainConfig.Mode.UNFREEZE_TOP) {
+                Transform transform = cfg.augment()
+                        ? Transforms.train(cfg.resolution(), cfg.crop(), scaling, new KerasAugmentation(cfg.rotation(), cfg.translation(), cfg.contrast()))
+                        : Transforms.eval(cfg.crop(), scaling);
                 try (BatchLoader loader = new BatchLoader(data.train(), transform, cfg.microBatch(), cfg.shuffle(), false,
                         cfg.seed(), threads, 2, warnings);
-                     Validation val = Validation.ofImages(data.val(), model, cfg, threads, warnings)) {
+                     Validation val = Validation.ofImages(data.val(), model, cfg, scaling, threads, warnings)) {
                     stoppedByRequest = loop(sgd, metrics, val, (number, micro) -> {
                         Batch b = loader.batch(number);
                         return new Micro(slice(b), b.labels(), b.n(), new int[] {b.height(), b.width(), 3});
                     }, model::forward);
                 }
             } else {
-                FeatureSet train = FeatureSet.extract("training", data.train(), model, cfg, threads, warnings, this::note);
+                FeatureSet train = FeatureSet.extract("training", data.train(), model, cfg, scaling, threads, warnings, this::note);
                 FeatureSet valFeatures = data.val() == null ? null
-                        : FeatureSet.extract("validation", data.val(), model, cfg, threads, warnings, this::note);
+                        : FeatureSet.extract("validation", data.val(), model, cfg, scaling, threads, warnings, this::note);
                 try (Validation val = Validation.ofFeatures(valFeatures, model, cfg)) {
                     if (cfg.mode() == TrainConfig.Mode.LINEAR_PROBE) {
                         linearProbe(train, metrics, val);
@@ -150,26 +165,41 @@ final class Trainer {
         return new Result(step, lastEval, bestStep, earlyStopped, false, skipped, seconds);
     }
 
+    /**
+     * The parameters the optimizer updates. With {@code --unfreeze-top} the others stop requiring a
+     * gradient, so the tape records nothing below the lowest trainable layer.
+     */
     private Map<String, Tensor> trainableParameters() {
-        if (cfg.mode() == TrainConfig.Mode.FULL) return model.parameters();
-        Map<String, Tensor> head = new LinkedHashMap<>();
-        for (String k : model.headParameterKeys()) head.put(k, model.parameters().get(k));
-        return head;
+        Map<String, Tensor> all = model.parameters();
+        Map<String, Tensor> trainable = new LinkedHashMap<>();
+        switch (cfg.mode()) {
+            case FULL -> all.forEach((k, p) -> {
+                if (p.requiresGrad()) trainable.put(k, p);
+            });
+            case FROZEN_BACKBONE, LINEAR_PROBE -> {
+                for (String k : model.headParameterKeys()) trainable.put(k, all.get(k));
+            }
+            case UNFREEZE_TOP -> {
+                for (String k : trainableKeys(cfg, model)) trainable.put(k, all.get(k));
+                all.forEach((k, p) -> {
+                    if (!trainable.containsKey(k)) p.requiresGrad(false);
+                });
+            }
+        }
+        return trainable;
     }
 
-    private static void restoreMomentum(Sgd sgd, Map<String, Tensor> trainable, TrainState state) {
-        for (Map.Entry<String, float[]> e : state.momentum().entrySet()) {
-            Tensor p = trainable.get(e.getKey());
-            if (p == null) {
-                throw new BitEngineException("the checkpoint's train state has momentum for '" + e.getKey()
-                        + "', which this run does not train; the run directory does not match its config.json");
-            }
-            float[] saved = e.getValue();
-            if (saved.length != p.size()) {
-                throw new BitEngineException("the checkpoint's momentum for '" + e.getKey() + "' has " + saved.length
-                        + " values, the parameter " + p.size() + "; the run directory does not match its config.json");
-            }
-            sgd.restoreMomentum(e.getKey(), p.backend().fromHost(saved, p.shape()));
+    /** The parameter keys {@code --unfreeze-top} trains in this run's model. */
+    static java.util.List<String> trainableKeys(TrainConfig cfg, Classifier model) {
+        return KerasLayerList.trainableKeys((EfficientNetConfig) model.config(), cfg.unfreezeTop());
+    }
+
+    private static void restoreOptimizer(Optimizer optimizer, TrainState state) {
+        try {
+            optimizer.restore(state.optimizer(), state.step());
+        } catch (IllegalArgumentException e) {
+            throw new BitEngineException("the checkpoint's train state does not fit this run: " + e.getMessage()
+                    + "; the run directory does not match its config.json");
         }
     }
 
@@ -200,7 +230,7 @@ final class Trainer {
     }
 
     /** The optimisation loop; true when it ended at {@code --stop-after-step}. */
-    private boolean loop(Sgd sgd, MetricsFile metrics, Validation val, MicroSource source, Net net) {
+    private boolean loop(Optimizer sgd, MetricsFile metrics, Validation val, MicroSource source, Net net) {
         int total = cfg.schedule().totalSteps();
         int split = cfg.batchSplit();
         int classesCount = model.numClasses();
@@ -232,6 +262,8 @@ final class Trainer {
                         soft = null;
                     }
                     Tensor target = soft == null ? Tensor.ofInts(m.labels(), m.n()) : Tensor.of(soft, m.n(), classesCount);
+                    model.trainMode(new SplittableRandom(MixUp.mix64(MixUp.mix64(cfg.seed() ^ 0x44524F504F5554L) + (long) step * split + j)),
+                            cfg.mode() == TrainConfig.Mode.UNFREEZE_TOP);
                     try (Tape tape = Tape.record()) {
                         Tensor loss = Ops.mean(Ops.softmaxCrossEntropy(net.apply(m.tensor(x)), target));
                         double value = loss.item();
@@ -304,6 +336,7 @@ final class Trainer {
 
     private void evaluate(Validation val, MetricsFile metrics) {
         Evaluation e;
+        model.evalMode();
         try {
             e = val.run(classes);
         } catch (OutOfMemoryError oom) {
@@ -321,7 +354,7 @@ final class Trainer {
                 bestStep = step;
                 evalsSinceBest = 0;
                 // The latest checkpoint (where a resume would start) may still name the previous best file.
-                run.saveBest(step, model.parameters(), previous);
+                run.saveBest(step, model.parameters(), meta, previous);
                 line += " — best so far";
             } else {
                 evalsSinceBest++;
@@ -336,7 +369,7 @@ final class Trainer {
         }
     }
 
-    private void checkpoint(Sgd sgd) {
+    private void checkpoint(Optimizer sgd) {
         String bad = nonFinite();
         if (bad != null) {
             String kept = lastCheckpoint != null
@@ -347,27 +380,27 @@ final class Trainer {
                     + " (lr " + org.bitengine.io.json.Json.number(cfg.schedule().baseLr()) + "); stopped there without writing a checkpoint, "
                     + kept + "; lower --lr (or check the data) and start a new run");
         }
-        Map<String, float[]> momentum = new LinkedHashMap<>();
+        Map<String, float[]> buffers = new LinkedHashMap<>();
         Map<String, int[]> shapes = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : sgd.momentumBuffers().entrySet()) {
-            momentum.put(e.getKey(), e.getValue().toFloatArray());
+        for (Map.Entry<String, Tensor> e : sgd.state().entrySet()) {
+            buffers.put(e.getKey(), e.getValue().toFloatArray());
             shapes.put(e.getKey(), e.getValue().shape().dims());
         }
-        TrainState state = new TrainState(step, cfg.seed(), elapsed(), momentum, shapes, bestStep,
+        TrainState state = new TrainState(step, cfg.seed(), elapsed(), buffers, shapes, bestStep,
                 bestTop1, evalsSinceBest, lastEvalStep, earlyStopped);
-        lastCheckpoint = run.saveCheckpoint(step, model.parameters(), state.toArrays());
+        lastCheckpoint = run.saveCheckpoint(step, model.parameters(), meta, state.toArrays());
         if (bestStep >= 0) run.pruneBest(bestStep);
     }
 
     /** Final checkpoint, final weights (the best ones with early stopping), curves. */
-    private void finish(Sgd sgd) {
+    private void finish(Optimizer sgd) {
         if (lastCheckpoint == null || lastCheckpoint.step() != step || earlyStopped) checkpoint(sgd);
         Path finalWeights = run.finalWeights();
         if (cfg.earlyStopPatience() > 0 && bestStep >= 0) {
             copyAtomically(run.bestWeights(bestStep), finalWeights);
             note(String.format(Locale.ROOT, "restored the best weights: step %d, val top-1 %.4f", bestStep, bestTop1));
         } else {
-            org.bitengine.io.checkpoint.Checkpoints.saveWeights(finalWeights, model.parameters());
+            org.bitengine.io.checkpoint.Checkpoints.saveWeights(finalWeights, model.parameters(), meta);
         }
         Curves.write(run, this::note);
     }
@@ -416,7 +449,7 @@ final class Trainer {
     /** Pre-logit features of a dataset, computed once without augmentation. */
     record FeatureSet(float[] features, int[] labels, int n, int dim, long skipped) {
 
-        static FeatureSet extract(String what, ImageDataset d, Classifier model, TrainConfig cfg, int threads,
+        static FeatureSet extract(String what, ImageDataset d, Classifier model, TrainConfig cfg, PixelScaling scaling, int threads,
                                   Consumer<String> warnings, Consumer<String> note) {
             int dim = model.featureSize();
             long t0 = System.nanoTime();
@@ -425,7 +458,8 @@ final class Trainer {
             int[] labels = new int[d.size()];
             int[] count = {0};
             long skipped;
-            try (BatchLoader loader = new BatchLoader(d, Transforms.noAugment(cfg.crop()), cfg.evalBatch(), false, false,
+            model.evalMode();
+            try (BatchLoader loader = new BatchLoader(d, Transforms.eval(cfg.crop(), scaling), cfg.evalBatch(), false, false,
                     cfg.seed(), threads, 2, warnings)) {
                 loader.forEachBatchOfOneEpoch(b -> {
                     float[] f = model.features(Tensor.of(slice(b), b.n(), b.height(), b.width(), 3)).toFloatArray();
@@ -501,9 +535,10 @@ final class Trainer {
             this.batch = batch;
         }
 
-        static Validation ofImages(ImageDataset val, Classifier model, TrainConfig cfg, int threads, Consumer<String> warnings) {
+        static Validation ofImages(ImageDataset val, Classifier model, TrainConfig cfg, PixelScaling scaling, int threads,
+                                   Consumer<String> warnings) {
             BatchLoader loader = val == null ? null
-                    : new BatchLoader(val, Transforms.eval(cfg.crop()), cfg.evalBatch(), false, false, cfg.seed(), threads, 2, warnings);
+                    : new BatchLoader(val, Transforms.eval(cfg.crop(), scaling), cfg.evalBatch(), false, false, cfg.seed(), threads, 2, warnings);
             return new Validation(loader, null, model, cfg.evalBatch());
         }
 

@@ -34,8 +34,8 @@ class RunFilesTest {
     private static TrainState state(int step) {
         Map<String, float[]> mom = new LinkedHashMap<>();
         Map<String, int[]> shapes = new LinkedHashMap<>();
-        mom.put("resnet/a/kernel", new float[] {0.5f, -0.25f, 1e-30f, 3});
-        shapes.put("resnet/a/kernel", new int[] {1, 1, 2, 2});
+        mom.put("momentum/resnet/a/kernel", new float[] {0.5f, -0.25f, 1e-30f, 3});
+        shapes.put("momentum/resnet/a/kernel", new int[] {1, 1, 2, 2});
         return new TrainState(step, 99, 12.5, mom, shapes, 3, 0.75, 1, 2, false);
     }
 
@@ -44,7 +44,7 @@ class RunFilesTest {
         RunDir run = new RunDir(dir.resolve("run"));
         run.create(false);
         assertTrue(run.latest().isEmpty());
-        for (int step : new int[] {10, 20, 30}) run.saveCheckpoint(step, params(step), state(step).toArrays());
+        for (int step : new int[] {10, 20, 30}) run.saveCheckpoint(step, params(step), Map.of(), state(step).toArrays());
         RunDir.Checkpoint latest = run.latest().orElseThrow();
         assertEquals(30, latest.step());
         assertEquals("step-000030\n", Files.readString(run.checkpoints().resolve("latest")));
@@ -59,8 +59,9 @@ class RunFilesTest {
         assertEquals(30, back.step());
         assertEquals(99, back.seed());
         assertEquals(12.5, back.elapsedSeconds());
-        assertArrayEquals(new float[] {0.5f, -0.25f, 1e-30f, 3}, back.momentum().get("resnet/a/kernel"));
-        assertArrayEquals(new int[] {1, 1, 2, 2}, back.momentumShapes().get("resnet/a/kernel"));
+        assertArrayEquals(new float[] {0.5f, -0.25f, 1e-30f, 3}, back.optimizer().get("momentum/resnet/a/kernel"));
+        assertArrayEquals(new int[] {1, 1, 2, 2}, back.optimizerShapes().get("momentum/resnet/a/kernel"));
+        assertEquals(java.util.Set.of("momentum/resnet/a/kernel"), back.optimizer().keySet());
         assertEquals(3, back.bestStep());
         assertEquals(0.75, back.bestTop1());
         assertEquals(1, back.evalsSinceBest());
@@ -72,7 +73,7 @@ class RunFilesTest {
     void leftoversOfAKilledRunAreRemovedAndReplaced(@TempDir Path dir) throws IOException {
         RunDir run = new RunDir(dir.resolve("run"));
         run.create(false);
-        run.saveCheckpoint(10, params(1), state(10).toArrays());
+        run.saveCheckpoint(10, params(1), Map.of(), state(10).toArrays());
         // A kill while writing step 20 leaves a temporary directory; a kill between the rename and
         // the update of latest leaves a complete step-000020 that latest does not name.
         Files.createDirectories(run.checkpoints().resolve("step-000020.tmp-0123456789abcdef"));
@@ -83,7 +84,7 @@ class RunFilesTest {
         run.removeLeftovers();
         assertFalse(Files.exists(run.checkpoints().resolve("step-000020.tmp-0123456789abcdef")));
         assertFalse(Files.exists(run.root().resolve("metrics.jsonl.tmp-00ff")));
-        run.saveCheckpoint(20, params(2), state(20).toArrays());
+        run.saveCheckpoint(20, params(2), Map.of(), state(20).toArrays());
         try (NpzReader r = NpzReader.open(run.latest().orElseThrow().weights())) {
             assertArrayEquals(new float[] {-2}, r.read("resnet/a/bias").toFloats());
         }
@@ -139,11 +140,24 @@ class RunFilesTest {
 
     @Test
     void configRoundTripsThroughJson() {
-        TrainConfig c = new TrainConfig("/d", null, 0.15, 5, null, "custom", List.of(1, 1, 1, 1), 2, false, true, false,
+        TrainConfig c = new TrainConfig("/d", null, 0.15, 5, null, "custom", List.of(1, 1, 1, 1), 2, "bit", "minus1-1", null,
+                false, true, 0, 0, 0, false,
                 64, 4, 16, Schedule.bit(new int[] {10, 20, 30, 40, 50}, 0.003 * 64 / 512), 0.1, 32, 28, true,
-                TrainConfig.Mode.FROZEN_BACKBONE, 1.0, 10, 5, 3, 123456789L, 2, "cpu");
+                TrainConfig.Mode.FROZEN_BACKBONE, 0, 1.0, "sgd", 10, 5, 3, 123456789L, 2, "cpu");
         @SuppressWarnings("unchecked")
         Map<String, Object> parsed = (Map<String, Object>) Json.parse(Json.pretty(c.toMap()));
+        assertEquals(c, TrainConfig.fromMap(parsed, "config.json"));
+        TrainConfig e0 = new TrainConfig("/d", "/v", null, null, "/w.npz", "efficientnet-b0", List.of(), 0, "torchvision",
+                "imagenet-mean-std", 1e-5, false, true, 0.15, 0.1, 0.1, true, 8, 1, 8, Schedule.constant(30, 1e-4), 0, 64, 64,
+                false, TrainConfig.Mode.UNFREEZE_TOP, 20, 1.0, "adam", 10, 10, 0, 7, 2, "cpu");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> parsedE = (Map<String, Object>) Json.parse(Json.pretty(e0.toMap()));
+        assertEquals(e0, TrainConfig.fromMap(parsedE, "config.json"));
+        // A config.json written before these keys existed reads with the values such runs had.
+        for (String k : List.of("convention", "preprocessing", "bn_eps", "random_rotation", "random_translation",
+                "random_contrast", "unfreeze_top", "optimizer")) {
+            parsed.remove(k);
+        }
         assertEquals(c, TrainConfig.fromMap(parsed, "config.json"));
         parsed.put("batch", "many");
         BitEngineException e = assertThrows(BitEngineException.class, () -> TrainConfig.fromMap(parsed, "config.json"));

@@ -626,6 +626,48 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    @Override
+    public void adamInPlace(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+                            long t) {
+        if (t < 1) throw new IllegalArgumentException("Adam's step count starts at 1, got " + t);
+        // The bias corrections are computed once per step in double, as PyTorch computes them on the host.
+        double stepSize = lr / (1 - Math.pow(beta1, t));
+        double sqrtCorrection = Math.sqrt(1 - Math.pow(beta2, t));
+        switch (storage(param)) {
+            case CpuStorage.F32 p -> OptimizerF32.adam(p.data(), f32(grad), f32(m), f32(v), (float) stepSize,
+                    (float) beta1, (float) beta2, (float) eps, (float) sqrtCorrection);
+            case CpuStorage.F64 p -> {
+                double[] pv = p.data();
+                double[] g = ((CpuStorage.F64) storage(grad)).data();
+                double[] mv = ((CpuStorage.F64) storage(m)).data();
+                double[] vv = ((CpuStorage.F64) storage(v)).data();
+                for (int i = 0; i < pv.length; i++) {
+                    mv[i] = beta1 * mv[i] + (1 - beta1) * g[i];
+                    vv[i] = beta2 * vv[i] + (1 - beta2) * g[i] * g[i];
+                    pv[i] -= stepSize * mv[i] / (Math.sqrt(vv[i]) / sqrtCorrection + eps);
+                }
+            }
+            case CpuStorage.I32 p -> throw new IllegalArgumentException("Adam on an int32 tensor");
+        }
+    }
+
+    @Override
+    public void rmspropInPlace(Tensor param, Tensor grad, Tensor v, double lr, double alpha, double eps) {
+        switch (storage(param)) {
+            case CpuStorage.F32 p -> OptimizerF32.rmsprop(p.data(), f32(grad), f32(v), (float) lr, (float) alpha, (float) eps);
+            case CpuStorage.F64 p -> {
+                double[] pv = p.data();
+                double[] g = ((CpuStorage.F64) storage(grad)).data();
+                double[] vv = ((CpuStorage.F64) storage(v)).data();
+                for (int i = 0; i < pv.length; i++) {
+                    vv[i] = alpha * vv[i] + (1 - alpha) * g[i] * g[i];
+                    pv[i] -= lr * g[i] / (Math.sqrt(vv[i]) + eps);
+                }
+            }
+            case CpuStorage.I32 p -> throw new IllegalArgumentException("RMSprop on an int32 tensor");
+        }
+    }
+
     // ---- helpers ---------------------------------------------------------------------------
 
     private static CpuStorage storage(Tensor t) {
