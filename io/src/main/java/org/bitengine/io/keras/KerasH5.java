@@ -57,7 +57,7 @@ public final class KerasH5 {
     /** Nested Keras 3 objects deeper than this are not followed (HDF5 links may form cycles). */
     private static final int MAX_DEPTH = 64;
 
-    private static final Pattern TRAILING_NUMBER = Pattern.compile("(.*_)(\\d+)");
+    private static final Pattern TRAILING_NUMBER = Pattern.compile("(|.*_)(\\d+)");
 
     private KerasH5() {}
 
@@ -243,7 +243,10 @@ public final class KerasH5 {
         }
     }
 
-    /** Names compared with their trailing numbers as numbers, so {@code conv2d_2} sorts before {@code conv2d_10}. */
+    /**
+     * Names compared with their trailing numbers as numbers, so {@code conv2d_2} sorts before {@code conv2d_10}
+     * and the variable {@code 2} before {@code 10}.
+     */
     static int naturalOrder(String a, String b) {
         Matcher ma = TRAILING_NUMBER.matcher(a), mb = TRAILING_NUMBER.matcher(b);
         if (ma.matches() && mb.matches() && ma.group(1).equals(mb.group(1)) && ma.group(2).length() < 10 && mb.group(2).length() < 10) {
