@@ -43,15 +43,18 @@ import io.jhdf.api.WritableGroup;
 
 /**
  * {@code convert} from Keras and timm: the Keras EfficientNet-B0 fixture of {@code golden/keras} (see its
- * README) as a TF-Keras .h5 and as a Keras 3 .weights.h5, converted, preprocessed from the file's own
- * constants and run through {@code predict}, against the float64 Keras-convention reference; timm-named
+ * README) as a TF-Keras 2 .h5 (h5py-written, imagenet-style input layers) and as the two files real
+ * Keras 3 wrote (.weights.h5 and {@code model.save} .h5), converted, preprocessed from the file's own
+ * constants and run through {@code predict}, against the float64 Keras-convention reference and Keras'
+ * own output; timm-named
  * state dicts (plain and TF port) made from the torchvision and Keras fixtures; BiT written as the
  * official TF2 code's .h5; and one line, exit 2, nothing written for bad HDF5 input.
  */
 class KerasConvertTest {
 
     static final Path TF_KERAS = Golden.path("keras/b0_tfkeras.h5");
-    static final Path KERAS3 = Golden.path("keras/b0_keras3.weights.h5");
+    /** Real Keras 3.15.1 output, gzipped in the resources; unpacked per test. */
+    static final String REAL_KERAS3 = "keras/real_b0.weights.h5.gz", REAL_LEGACY = "keras/real_b0.h5.gz";
     static final double[] MEAN = {0.485, 0.456, 0.406};
     static final double[] STD = {0.229, 0.224, 0.225};
 
@@ -81,6 +84,18 @@ class KerasConvertTest {
         return x;
     }
 
+    /** A gzipped fixture unpacked into {@code dir}. */
+    static Path gunzip(String resource, Path dir) {
+        Path src = Golden.path(resource);
+        Path out = dir.resolve(src.getFileName().toString().replaceFirst("\\.gz$", ""));
+        try (var in = new java.util.zip.GZIPInputStream(Files.newInputStream(src))) {
+            Files.copy(in, out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
+    }
+
     private static void checkKeras(Path src, Path dir, String inputNote) {
         Path npz = dir.resolve("keras.npz");
         Run r = ok("convert", src.toString(), npz.toString());
@@ -103,6 +118,8 @@ class KerasConvertTest {
 
         float[] x = kerasInput(npz);
         predictAndCompare("convert " + src.getFileName(), npz, x, new int[] {2, 64, 75, 3}, Golden.npy("keras/logits_f64ref.npy").toDoubles(), dir);
+        predictAndCompare("convert " + src.getFileName() + " vs Keras' own output", npz, x, new int[] {2, 64, 75, 3},
+                Golden.npy("keras/logits_keras.npy").toDoubles(), dir);
         Path f = dir.resolve("f.npy");
         ok("predict", "--weights", npz.toString(), "--input-npy", dir.resolve("x.npy").toString(), "--output", f.toString(), "--features");
         double[] fref = Golden.npy("keras/features_f64ref.npy").toDoubles();
@@ -116,8 +133,14 @@ class KerasConvertTest {
     }
 
     @Test
-    void keras3WeightsH5ConvertsAndMatchesTheKerasReference(@TempDir Path dir) {
-        checkKeras(KERAS3, dir, "keras input:  Rescaling(1/255), Normalization\n");
+    void realKeras3WeightsH5ConvertsAndMatchesTheKerasReference(@TempDir Path dir) {
+        checkKeras(gunzip(REAL_KERAS3, dir), dir, "keras input:  Rescaling(1/255), Normalization\n");
+    }
+
+    @Test
+    void realKeras3ModelSaveH5ConvertsAndMatchesTheKerasReference(@TempDir Path dir) {
+        // model.save("x.h5"): the TF-Keras layout under model_weights/, variable names without ":0".
+        checkKeras(gunzip(REAL_LEGACY, dir), dir, "keras input:  Rescaling(1/255), Normalization\n");
     }
 
     /** Our arrays back to a timm state dict (OIHW kernels, Linear [out,in]), with timm's num_batches_tracked. */
@@ -345,7 +368,8 @@ class KerasConvertTest {
         assertNothingWritten(dir, out);
 
         // A Keras B0 file forced to another variant is refused (shapes do not fit), and --from keras on a non-HDF5 file too.
-        assertUserError(cli("convert", KERAS3.toString(), out.toString(), "--arch", "efficientnet-b1"), "efficientnet-b1", "--allow-partial");
+        Path keras3 = gunzip(REAL_KERAS3, dir);
+        assertUserError(cli("convert", keras3.toString(), out.toString(), "--arch", "efficientnet-b1"), "efficientnet-b1", "--allow-partial");
         assertNothingWritten(dir, out);
         Path text = dir.resolve("notes.txt");
         Files.writeString(text, "not hdf5\n");

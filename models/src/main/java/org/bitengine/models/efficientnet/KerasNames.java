@@ -27,7 +27,8 @@ import org.bitengine.models.registry.Preprocessing;
  * stem_conv (kernel [3,3,3,32])                              efficientnet/stem/conv/kernel
  * stem_bn (gamma, beta, moving_mean, moving_variance)        efficientnet/stem/bn/{weight, bias, running_mean, running_var}
  * blockXy_expand_conv (kernel [1,1,in,in·e]), _expand_bn     efficientnet/blocks/NN/expand/{conv/kernel, bn/*}   (e ≠ 1)
- * blockXy_dwconv (depthwise_kernel [k,k,C,1]), blockXy_bn    efficientnet/blocks/NN/depthwise/{conv/kernel [k,k,1,C], bn/*}
+ * blockXy_dwconv (depthwise_kernel [k,k,C,1]; Keras 3:       efficientnet/blocks/NN/depthwise/{conv/kernel [k,k,1,C], bn/*}
+ *   kernel), blockXy_bn
  * blockXy_se_reduce, blockXy_se_expand (kernel, bias)        efficientnet/blocks/NN/se/{reduce, expand}/{kernel, bias}
  * blockXy_project_conv (kernel), blockXy_project_bn          efficientnet/blocks/NN/project/{conv/kernel, bn/*}
  * top_conv (kernel [1,1,320·w,1280·w]), top_bn               efficientnet/head/{conv/kernel, bn/*}
@@ -201,7 +202,8 @@ public final class KerasNames {
         return switch (part) {
             case "expand_conv" -> var.equals("kernel") ? prefix + "expand/conv/kernel" : null;
             case "expand_bn" -> bn(prefix + "expand/bn/", var);
-            case "dwconv" -> var.equals("depthwise_kernel") ? prefix + "depthwise/conv/kernel" : null;
+            // TF-Keras calls the depthwise kernel "depthwise_kernel", Keras 3 just "kernel".
+            case "dwconv" -> var.equals("depthwise_kernel") || var.equals("kernel") ? prefix + "depthwise/conv/kernel" : null;
             case "bn" -> bn(prefix + "depthwise/bn/", var);
             case "se_reduce" -> var.equals("kernel") || var.equals("bias") ? prefix + "se/reduce/" + var : null;
             case "se_expand" -> var.equals("kernel") || var.equals("bias") ? prefix + "se/expand/" + var : null;
