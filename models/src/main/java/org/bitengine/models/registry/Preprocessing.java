@@ -16,12 +16,14 @@ import java.util.Locale;
  *
  * <p>Keras' EfficientNet ({@code keras.applications.efficientnet}) has its preprocessing inside the
  * model: {@code Rescaling(1/255)} then {@code Normalization} ({@code (x − mean) / max(sqrt(variance), 1e-7)},
- * mean and variance are variables of the file) and, in TF-Keras since the fix for
- * tensorflow/tensorflow#49930 (2.9-era) and in Keras 3, when the model was built with
+ * mean and variance are variables of the file) and, in later TF-Keras 2.x releases (the fix for
+ * tensorflow/tensorflow#49930, reported against TF 2.5) and in Keras 3, when the model was built with
  * {@code weights="imagenet"}, one more {@code Rescaling(1/sqrt(IMAGENET_STDDEV_RGB))} — because the
- * published ImageNet weights store the standard deviation where the variance belongs. Older
- * TF-Keras (2.3 – 2.8) had no such layer. Which one a file has is read from the file (the extra
- * weightless Rescaling layer is listed in it), and the result folded into one mean and std here, so
+ * published ImageNet weights store the standard deviation where the variance belongs. The first
+ * releases with EfficientNet (TF 2.3 – 2.5) had no such layer. Which one a file has is read from the
+ * file (the extra weightless Rescaling layer is listed in it; for a nested model, which lists no
+ * weightless layer, it is assumed when the variance equals the ImageNet std), and the result folded
+ * into one mean and std here, so
  * the converted network starts at the stem convolution like the others. {@code meta/input_mean} and
  * {@code meta/input_std} carry the constants in the converted .npz.
  *
