@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -232,7 +233,7 @@ final class ConvertCommand implements Runnable {
     /** A state dict's arrays as a map (for a source read from an npz, which streams them). */
     private static Map<String, NpyArray> arrays(WeightSource raw, Map<String, NpyArray> stateDict) {
         if (stateDict != null) return stateDict;
-        Map<String, NpyArray> m = new java.util.LinkedHashMap<>();
+        Map<String, NpyArray> m = new LinkedHashMap<>();
         for (String k : raw.keys()) m.put(k, NpyArray.ofFloats(raw.shape(k).dims(), raw.read(k)));
         return m;
     }

@@ -1,9 +1,11 @@
 package org.bitengine.models.efficientnet;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,8 +43,10 @@ import org.bitengine.models.registry.Preprocessing;
  * layers by class and position instead ({@code conv2d_5}, {@code batch_normalization_7},
  * {@code depthwise_conv2d_2}, {@code dense}, see {@code KerasWeights}); those are put back into
  * Keras' names by replaying the model's layer order (the same table, class by class), which is why
- * the architecture is decided first for them. Any variable that maps to nothing is passed through
- * under its file name, so the load report lists it as unused.
+ * the architecture is decided first for them. A base model fine-tuned inside another model (its
+ * classifier a Dense of another name, its layers one level down) is read too: a lone Dense is taken as
+ * {@code predictions}. Any variable that maps to nothing is passed through under its file name, so the
+ * load report lists it as unused.
  */
 public final class KerasNames {
 
@@ -100,6 +104,7 @@ public final class KerasNames {
                     byKeras.put(NORMALIZATION.matcher(k).matches() ? "normalization" + k.substring(k.indexOf('/')) : k, v.value());
                 }
             }
+            adoptLoneDense(byKeras);
             long rescalings = w.layers().stream().filter(l -> RESCALING.matcher(l.name()).matches()).count();
             rescalingVisible = rescalings > 0;
             imagenetRescaling = rescalings >= 2;
@@ -147,6 +152,20 @@ public final class KerasNames {
         }
         ours.putAll(passThrough);
         return new Converted(arch, ours, input, note);
+    }
+
+    /**
+     * A model fine-tuned as {@code Sequential([EfficientNetB0(include_top=False), …, Dense(n)])} has its
+     * classifier under another name; the one 2-D kernel of the file, when there is exactly one, is it.
+     */
+    private static void adoptLoneDense(Map<String, NpyArray> byKeras) {
+        if (byKeras.containsKey("predictions/kernel")) return;
+        List<String> dense = byKeras.entrySet().stream().filter(e -> e.getKey().endsWith("/kernel") && e.getValue().ndim() == 2)
+                .map(e -> e.getKey().substring(0, e.getKey().indexOf('/'))).toList();
+        if (dense.size() != 1) return;
+        String layer = dense.getFirst();
+        byKeras.put("predictions/kernel", byKeras.remove(layer + "/kernel"));
+        if (byKeras.containsKey(layer + "/bias")) byKeras.put("predictions/bias", byKeras.remove(layer + "/bias"));
     }
 
     private static boolean looksLikeImagenetStddev(double[] var) {
@@ -223,7 +242,7 @@ public final class KerasNames {
         NpyArray stem = byKeras.get("stem_conv/kernel");
         if (stem == null || stem.ndim() != 4) throw new BitEngineException(file + ": Keras EfficientNet without a 4-D 'stem_conv' kernel");
         TreeMap<Integer, Integer> perStage = new TreeMap<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (String k : byKeras.keySet()) {
             Matcher m = BLOCK.matcher(k.substring(0, k.indexOf('/')));
             if (m.matches() && m.group(3).equals("dwconv") && seen.add(m.group(1) + m.group(2))) {
@@ -316,7 +335,7 @@ public final class KerasNames {
         void rename(List<String[]> order, Map<String, NpyArray> byKeras, Map<String, NpyArray> passThrough) {
             Map<String, Integer> next = new LinkedHashMap<>();
             Map<String, TreeMap<Integer, KerasWeights.Layer>> c = containers.get(main);
-            java.util.Set<KerasWeights.Layer> used = new java.util.HashSet<>();
+            Set<KerasWeights.Layer> used = new HashSet<>();
             List<KerasWeights.Layer> outerDense = new ArrayList<>();
             containers.forEach((path, classes) -> {
                 if (!path.equals(main) && classes.containsKey("dense")) outerDense.addAll(classes.get("dense").values());
