@@ -57,6 +57,9 @@ public final class KerasH5 {
     /** Nested Keras 3 objects deeper than this are not followed (HDF5 links may form cycles). */
     private static final int MAX_DEPTH = 64;
 
+    /** The largest ratio of decompressed to stored bytes accepted for a compressed dataset. */
+    private static final long MAX_EXPANSION = 1100;
+
     private static final Pattern TRAILING_NUMBER = Pattern.compile("(|.*_)(\\d+)");
 
     private KerasH5() {}
@@ -195,6 +198,13 @@ public final class KerasH5 {
             if (d.getFilters().isEmpty() && bytes > fileSize) {
                 throw IoErrors.error(file + ": dataset '" + where + "' of shape " + Arrays.toString(shape) + " needs " + bytes
                         + " bytes but the file has " + fileSize + " (truncated or damaged?)");
+            }
+            // Deflate expands at most ~1032:1 (and shuffle not at all), so a compressed dataset cannot honestly
+            // claim more than that over what it stores: refuse a damaged size before allocating it.
+            long stored = d.getFilters().isEmpty() ? bytes : d.getStorageInBytes();
+            if (!d.getFilters().isEmpty() && (stored > fileSize || bytes > MAX_EXPANSION * Math.max(stored, 1))) {
+                throw IoErrors.error(file + ": compressed dataset '" + where + "' of shape " + Arrays.toString(shape) + " claims " + bytes
+                        + " bytes from " + stored + " stored (the file has " + fileSize + "; damaged?)");
             }
             Class<?> type = d.getJavaType(); // boxed for a scalar dataset
             if (!List.of(float.class, double.class, int.class, long.class, Float.class, Double.class, Integer.class, Long.class).contains(type)) {
