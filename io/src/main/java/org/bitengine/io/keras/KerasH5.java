@@ -123,7 +123,7 @@ public final class KerasH5 {
                     + "'layers/…/vars' groups (Keras 3 .weights.h5)");
         } catch (BitEngineException e) {
             throw e;
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException e) {
             // jhdf reports a damaged or truncated file with a variety of runtime exceptions.
             throw IoErrors.error(file + ": cannot read this HDF5 file (truncated or damaged?): " + IoErrors.reason(e), e);
         }
