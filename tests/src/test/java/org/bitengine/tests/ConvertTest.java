@@ -130,7 +130,7 @@ class ConvertTest {
         Path h5 = dir.resolve("model.h5");
         byte[] sig = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0};
         Files.write(h5, sig);
-        assertUserError(cli("convert", h5.toString(), out.toString()), "model.h5", "Keras .h5", "not supported yet");
+        assertUserError(cli("convert", h5.toString(), out.toString()), "model.h5", "HDF5", "truncated or damaged");
         assertNothingWritten(dir, out);
 
         byte[] pth = Files.readAllBytes(PTH);

@@ -8,9 +8,9 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -28,14 +28,21 @@ import org.bitengine.engine.nn.WeightSource;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.checkpoint.NpzWeights;
+import org.bitengine.io.keras.KerasH5;
+import org.bitengine.io.keras.KerasWeights;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzWriter;
 import org.bitengine.io.safetensors.SafeTensors;
 import org.bitengine.io.torch.TorchStateDict;
+import org.bitengine.models.bit.BitConfig;
+import org.bitengine.models.bit.BitKerasNames;
 import org.bitengine.models.efficientnet.EfficientNetConfig;
+import org.bitengine.models.efficientnet.KerasNames;
+import org.bitengine.models.efficientnet.TimmNames;
 import org.bitengine.models.efficientnet.TorchvisionNames;
 import org.bitengine.models.registry.ModelMeta;
 import org.bitengine.models.registry.Models;
+import org.bitengine.models.registry.Preprocessing;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,22 +51,30 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code convert IN OUT.npz [--from torch|safetensors|npz] [--arch efficientnet-b0…b7|bit] [--allow-partial]}:
+ * {@code convert IN OUT.npz [--from torch|safetensors|npz|keras] [--arch efficientnet-b0…b7|tf-efficientnet-b0…b7|bit] [--allow-partial]}:
  * a checkpoint of another framework → our canonical .npz, self-described by {@code meta/*} entries so
  * that {@code info} and {@code predict} need no flags.
  *
  * <h2>Input format</h2>
  * Detected from the first bytes unless {@code --from} names it: a zip with a {@code data.pkl} entry is a
  * PyTorch {@code torch.save} file; an 8-byte little-endian header length followed by {@code {} is
- * safetensors; a zip of {@code .npy} entries is an .npz. The HDF5 signature (Keras .h5) is recognised
- * and refused: not supported yet.
+ * safetensors; a zip of {@code .npy} entries is an .npz; the HDF5 signature (at byte 0, or after a user
+ * block at 512, 1024, …) is a Keras {@code .h5} (TF-Keras) or {@code .weights.h5} (Keras 3), read by
+ * {@link KerasH5}.
  *
  * <h2>Architecture</h2>
  * Detected from the keys unless {@code --arch} names it: torchvision EfficientNet
- * ({@code features.0.0.weight}, {@code classifier.1.weight}; the variant B0–B7 matched on stem width,
- * blocks per stage and head width, the classes from {@code classifier.1.weight}), EfficientNet already
- * in our naming, or BiT in the official naming (re-written as it is). torchvision kernels become HWIO,
- * the Linear [out,in] becomes [in,out], {@code num_batches_tracked} is dropped.
+ * ({@code features.0.0.weight}, {@code classifier.1.weight}; {@link TorchvisionNames}), timm EfficientNet
+ * ({@code conv_stem.weight}, {@code blocks.0.0.conv_dw.weight}; {@link TimmNames}), Keras EfficientNet
+ * ({@link KerasNames}), BiT from the official TF2 Keras .h5 ({@link BitKerasNames}), EfficientNet
+ * already in our naming, or BiT in the official naming (re-written as it is). The variant B0–B7 is
+ * matched on stem width, blocks (per stage) and head width, the classes come from the classifier.
+ * PyTorch kernels become HWIO, the Linear [out,in] becomes [in,out], {@code num_batches_tracked} is
+ * dropped. timm's keys do not say whether the file is an {@code efficientnet_bN} (symmetric padding,
+ * BatchNorm eps 1e-5, convention "timm") or a TensorFlow port {@code tf_efficientnet_bN} ("SAME"
+ * padding, eps 1e-3, convention "timm-tf"): the latter is chosen by {@code --arch tf-efficientnet-bN}
+ * or a file name containing {@code tf_efficientnet}. Keras files get convention "keras" (correct_pad,
+ * eps 1e-3) and preprocessing "keras-builtin" with the constants of the file's Normalization layer.
  *
  * <h2>Output</h2>
  * Every model parameter as float32 under our names (see {@link org.bitengine.models.efficientnet.EfficientNet}
@@ -67,8 +82,10 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <pre>
  * meta/arch           |u1 UTF-8  "efficientnet-b0" … "efficientnet-b7" | "bit"
- * meta/convention     |u1 UTF-8  "torchvision" (symmetric padding) | "bit"
- * meta/preprocessing  |u1 UTF-8  "imagenet-mean-std" (torchvision) | "minus1-1" (BiT)
+ * meta/convention     |u1 UTF-8  "torchvision" | "timm" (symmetric padding) | "keras" | "timm-tf" (correct_pad) | "bit"
+ * meta/preprocessing  |u1 UTF-8  "imagenet-mean-std" (torchvision, timm) | "minus1-1" (BiT) | "keras-builtin"
+ * meta/input_mean     &lt;f8 [3]   the preprocessing's mean of x/255 (RGB)
+ * meta/input_std      &lt;f8 [3]   the preprocessing's divisor (RGB)
  * meta/bn_eps         &lt;f8 scalar BatchNorm epsilon (EfficientNet only)
  * meta/classes        &lt;i8 scalar classifier outputs
  * meta/source         |u1 UTF-8  e.g. "torch:b0_tv.pth" (informational)
@@ -79,15 +96,16 @@ import picocli.CommandLine.Model.CommandSpec;
  * arrays only. Unused keys are never written. Any failure writes nothing (the .npz is committed last).
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert a PyTorch (.pth/.pt), safetensors or .npz checkpoint into bit-engine's .npz.",
+        description = {"Convert a PyTorch (.pth/.pt), safetensors, Keras (.h5 / .weights.h5) or .npz checkpoint into bit-engine's .npz:",
+            "torchvision, timm or Keras EfficientNet B0-B7; BiT as .npz or as the official TF2 Keras .h5.",
             "Writes metadata (meta/*) so that info and predict need no flags.",
             "Format and architecture are detected unless --from / --arch name them.",
             "Refuses to write a file that would not load (missing or mismatched keys) unless --allow-partial."})
 final class ConvertCommand implements Runnable {
 
-    enum Format { torch, safetensors, npz }
+    enum Format { torch, safetensors, npz, keras }
 
-    @Parameters(index = "0", paramLabel = "IN", description = "The checkpoint to convert (.pth/.pt, .safetensors or .npz).")
+    @Parameters(index = "0", paramLabel = "IN", description = "The checkpoint to convert (.pth/.pt, .safetensors, .h5/.weights.h5 or .npz).")
     Path in;
 
     @Parameters(index = "1", paramLabel = "OUT.npz", description = "Where to write the converted checkpoint.")
@@ -97,7 +115,8 @@ final class ConvertCommand implements Runnable {
     Format from;
 
     @Option(names = "--arch", paramLabel = "ARCH",
-            description = "Architecture: efficientnet-b0 … efficientnet-b7 or bit (default: detected from the keys and shapes).")
+            description = {"Architecture: efficientnet-b0 … efficientnet-b7, tf-efficientnet-b0 … b7 (timm's TensorFlow ports: 'SAME' padding, "
+                + "BatchNorm eps 1e-3) or bit (default: detected from the keys and shapes)."})
     String arch;
 
     @Option(names = "--allow-partial", description = "Write the arrays that fit even when keys are missing or have the wrong shape.")
@@ -106,7 +125,8 @@ final class ConvertCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    static final byte[] HDF5 = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    /** {@code --arch tf-efficientnet-bN} (or a file name saying tf_efficientnet): timm's TensorFlow port. */
+    private boolean tfPort;
 
     @Override
     public void run() {
@@ -117,17 +137,25 @@ final class ConvertCommand implements Runnable {
         }
         if (arch != null) {
             String a = arch.toLowerCase(Locale.ROOT).replace('_', '-');
+            if (a.startsWith("tf-efficientnet-")) {
+                tfPort = true;
+                a = a.substring("tf-".length());
+            }
             if (!a.equals("bit") && !Models.EFFICIENTNET_ARCHS.contains(a)) {
-                throw new BitEngineException("unknown --arch '" + arch + "'; use bit or one of " + String.join(", ", Models.EFFICIENTNET_ARCHS));
+                throw new BitEngineException("unknown --arch '" + arch + "'; use bit or one of " + String.join(", ", Models.EFFICIENTNET_ARCHS)
+                        + " (tf-efficientnet-b0 … b7 for timm's TensorFlow ports)");
             }
             arch = a;
         }
+        String name = in.getFileName().toString().toLowerCase(Locale.ROOT).replace('-', '_');
+        if (name.contains("tf_efficientnet")) tfPort = true;
         PrintWriter o = spec.commandLine().getOut();
         Format format = from != null ? from : detect(in);
         try {
             switch (format) {
                 case torch -> convertMap(TorchStateDict.read(in), format, o);
                 case safetensors -> convertMap(SafeTensors.read(in), format, o);
+                case keras -> convertKeras(KerasH5.read(in), o);
                 case npz -> {
                     ModelMeta meta = Models.meta(in);
                     try (NpzWeights w = NpzWeights.open(in)) {
@@ -151,9 +179,7 @@ final class ConvertCommand implements Runnable {
         } catch (IOException e) {
             throw new BitEngineException(file + ": cannot read: " + e.getMessage());
         }
-        if (n >= 8 && Arrays.equals(Arrays.copyOf(head, 8), HDF5)) {
-            throw new BitEngineException(file + ": this is an HDF5 file (Keras .h5); Keras .h5 conversion is not supported yet");
-        }
+        if (KerasH5.isHdf5(file)) return Format.keras;
         if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
             List<String> names = new ArrayList<>();
             try (ZipFile zip = new ZipFile(file.toFile())) {
@@ -172,7 +198,7 @@ final class ConvertCommand implements Runnable {
                     + size + " bytes (truncated?)");
         }
         throw new BitEngineException(file + ": not a checkpoint: expected a PyTorch .pth/.pt (zip with data.pkl), "
-                + ".safetensors or .npz file; use --from to name the format");
+                + ".safetensors, Keras .h5 (HDF5) or .npz file; use --from to name the format");
     }
 
     /** A state dict as a {@link WeightSource} under its own names. */
@@ -204,6 +230,18 @@ final class ConvertCommand implements Runnable {
         return keys.contains("features.0.0.weight") && keys.contains("classifier.1.weight");
     }
 
+    /** A state dict's arrays as a map (for a source read from an npz, which streams them). */
+    private static Map<String, NpyArray> arrays(WeightSource raw, Map<String, NpyArray> stateDict) {
+        if (stateDict != null) return stateDict;
+        Map<String, NpyArray> m = new LinkedHashMap<>();
+        for (String k : raw.keys()) m.put(k, NpyArray.ofFloats(raw.shape(k).dims(), raw.read(k)));
+        return m;
+    }
+
+    private void refuseBit(String what) {
+        if (arch != null && arch.equals("bit")) throw new BitEngineException(in + ": --arch bit, but this is " + what);
+    }
+
     /** {@code raw}: the input under its own names; {@code stateDict}: the same as arrays (null for an npz). */
     private void convert(WeightSource raw, Map<String, NpyArray> stateDict, ModelMeta meta, Format format, PrintWriter o) {
         String file = in.toString();
@@ -211,35 +249,72 @@ final class ConvertCommand implements Runnable {
         Models.Spec spec;
         int dropped = 0;
         if (isTorchvisionEfficientNet(raw.keys())) {
-            if (stateDict == null) {
-                stateDict = new java.util.LinkedHashMap<>();
-                for (String k : raw.keys()) stateDict.put(k, NpyArray.ofFloats(raw.shape(k).dims(), raw.read(k)));
-            }
-            if (arch != null && arch.equals("bit")) {
-                throw new BitEngineException(file + ": --arch bit, but this is a torchvision EfficientNet state dict (features.0.0.weight, classifier.1.weight)");
-            }
+            refuseBit("a torchvision EfficientNet state dict (features.0.0.weight, classifier.1.weight)");
             int classes = raw.shape("classifier.1.weight").dim(0);
             String a = arch != null ? arch : detectTorchvision(raw, file);
             EfficientNetConfig config = EfficientNetConfig.preset(a.substring("efficientnet-".length()), classes);
-            ours = TorchvisionNames.of(config).source(stateDict);
+            ours = TorchvisionNames.of(config).source(arrays(raw, stateDict));
             dropped = (int) raw.keys().stream().filter(TorchvisionNames::isDropped).count();
             spec = Models.fromArch(a, ours, new ModelMeta(Map.of(ModelMeta.CONVENTION, "torchvision"), null, null), file);
+        } else if (TimmNames.matches(raw.keys())) {
+            refuseBit("a timm EfficientNet state dict (conv_stem.weight, blocks.0.0.conv_dw.weight)");
+            TimmNames names = TimmNames.inferFrom(raw.keys());
+            String a = arch != null ? arch : detectTimm(names, raw, file);
+            int classes = raw.keys().contains("classifier.weight") ? raw.shape("classifier.weight").dim(0) : 1000;
+            EfficientNetConfig config = EfficientNetConfig.preset(a.substring("efficientnet-".length()), classes);
+            ours = TimmNames.of(config).source(arrays(raw, stateDict));
+            dropped = (int) raw.keys().stream().filter(TorchvisionNames::isDropped).count();
+            spec = Models.fromArch(a, ours, new ModelMeta(Map.of(ModelMeta.CONVENTION, tfPort ? "timm-tf" : "timm"), null, null), file);
         } else if (arch != null) {
             spec = Models.fromArch(arch, ours, meta, file);
-        } else if (meta.arch() == null && !raw.keys().contains(org.bitengine.models.bit.BitConfig.ROOT_KERNEL)
-                && !raw.keys().contains(Models.EFFICIENTNET_STEM)) {
+        } else if (meta.arch() == null && !raw.keys().contains(BitConfig.ROOT_KERNEL) && !raw.keys().contains(Models.EFFICIENTNET_STEM)) {
             String some = raw.keys().stream().limit(3).map(k -> "'" + k + "'").collect(Collectors.joining(", "));
             throw new BitEngineException(file + ": unknown architecture: not a torchvision EfficientNet (no 'features.0.0.weight' and "
-                    + "'classifier.1.weight'), nor BiT, nor bit-engine EfficientNet naming; " + raw.keys().size() + " keys such as " + some);
+                    + "'classifier.1.weight'), nor timm (no 'conv_stem.weight'), nor BiT, nor bit-engine EfficientNet naming; "
+                    + raw.keys().size() + " keys such as " + some);
         } else {
             spec = Models.infer(ours, meta, file);
         }
         o.printf("input:        %s (%s, %d arrays)%n", in, format, raw.keys().size());
+        write(ours, spec, dropped > 0 ? ", dropped " + dropped + " num_batches_tracked" : "", format, o);
+    }
+
+    /** A Keras file: BiT from the official TF2 code, or a Keras EfficientNet. */
+    private void convertKeras(KerasWeights w, PrintWriter o) {
+        String file = in.toString();
+        o.printf("input:        %s (keras %s layout, %d layers, %d arrays%s)%n", in, w.layout() == KerasWeights.Layout.TF_KERAS ? "TF-Keras .h5"
+                : "Keras 3 .weights.h5", w.layers().size(), w.variableCount(),
+                w.attributes().containsKey("keras_version") ? ", keras " + w.attributes().get("keras_version") : "");
+        if (BitKerasNames.matches(w)) {
+            if (arch != null && !arch.equals("bit")) throw new BitEngineException(file + ": --arch " + arch + ", but this is a BiT Keras file (root_block/standardized_conv2d)");
+            WeightSource ours = mapSource(BitKerasNames.convert(w));
+            write(ours, Models.fromArch("bit", ours, ModelMeta.NONE, file), "", Format.keras, o);
+            return;
+        }
+        if (!KerasNames.isEfficientNet(w)) {
+            String some = w.layers().stream().filter(l -> !l.variables().isEmpty()).limit(3).map(l -> "'" + l.name() + "'")
+                    .collect(Collectors.joining(", "));
+            throw new BitEngineException(file + ": unknown architecture: a Keras file that is neither an EfficientNet (no stem_conv, no "
+                    + "depthwise convolutions) nor BiT (no root_block/standardized_conv2d); layers such as " + some);
+        }
+        refuseBit("a Keras EfficientNet");
+        KerasNames.Converted c = KerasNames.convert(w, arch, file);
+        WeightSource ours = mapSource(c.weights());
+        ModelMeta meta = new ModelMeta(Map.of(ModelMeta.CONVENTION, "keras", ModelMeta.PREPROCESSING, Preprocessing.KERAS_BUILTIN), null, null,
+                c.input());
+        o.printf("keras input:  %s%n", c.note());
+        write(ours, Models.fromArch(c.arch(), ours, meta, file), "", Format.keras, o);
+    }
+
+    /** Builds the model over {@code ours}, prints the load report, and writes the .npz unless it would not load. */
+    private void write(WeightSource ours, Models.Spec spec, String droppedNote, Format format, PrintWriter o) {
         o.printf("architecture: %s: %s%s%n", spec.arch(), spec.describe(), arch != null ? " (from --arch)" : "");
+        o.printf("convention:   %s, BatchNorm eps %s; preprocessing %s%n", spec.convention(), Double.isNaN(spec.bnEps()) ? "-" : spec.bnEps(),
+                spec.input().describe());
 
         Models.Loaded built = Models.build(spec, ours, CpuBackend.get());
         LoadReport r = built.report();
-        o.printf("load report:  %s%s%n", r.summary(), dropped > 0 ? ", dropped " + dropped + " num_batches_tracked" : "");
+        o.printf("load report:  %s%s%n", r.summary(), droppedNote);
         list(o, "missing", r.missing());
         list(o, "unused", r.unused());
         list(o, "mismatched", r.mismatched().stream().map(m -> m.key() + " " + m.found() + " (expected " + m.expected() + ")").toList());
@@ -281,6 +356,14 @@ final class ConvertCommand implements Runnable {
         if (keys.isEmpty()) return;
         String shown = keys.stream().limit(5).collect(Collectors.joining(", "));
         o.printf("  %-11s %s%s%n", what + ":", shown, keys.size() > 5 ? " and " + (keys.size() - 5) + " more" : "");
+    }
+
+    /** The B0–B7 preset of a timm state dict: stem width, blocks per stage and head width. */
+    private static String detectTimm(TimmNames names, WeightSource raw, String file) {
+        TreeMap<Integer, Integer> perStage = new TreeMap<>();
+        for (TimmNames.Slot s : names.slots()) perStage.merge(s.stage(), 1, Integer::sum);
+        int head = raw.keys().contains("conv_head.weight") ? raw.shape("conv_head.weight").dim(0) : -1;
+        return Models.matchPreset(raw.shape("conv_stem.weight").dim(0), names.slots().size(), head, new ArrayList<>(perStage.values()), file);
     }
 
     /** The B0–B7 preset of a torchvision state dict: stem width, blocks per stage and head width. */

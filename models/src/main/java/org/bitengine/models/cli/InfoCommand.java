@@ -68,7 +68,7 @@ final class InfoCommand implements Runnable {
                 } else {
                     out.printf("convention:   %s%n", m.convention());
                 }
-                out.printf("preprocessing: %s%n", ModelMeta.describePreprocessing(m.preprocessing()));
+                out.printf("preprocessing: %s%n", m.input().describe());
                 out.printf("described by: %s%n", m.fromMeta() ? "its meta/* entries"
                         : "its keys and shapes (no meta/* entries)");
             } else {

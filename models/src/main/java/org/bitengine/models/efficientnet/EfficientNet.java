@@ -18,10 +18,14 @@ import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.models.Classifier;
 
 /**
- * EfficientNet B0–B7 as torchvision computes it ({@code torchvision.models.EfficientNet}), on NHWC input:
+ * EfficientNet B0–B7 as torchvision computes it ({@code torchvision.models.EfficientNet}), on NHWC input;
+ * with {@link EfficientNetConfig.Padding#KERAS} as Keras' {@code keras.applications.EfficientNetB0…B7}
+ * computes it (the same network with asymmetric padding before stride-2 convolutions, see
+ * {@link KerasPadding}; Keras' built-in input scaling is not part of the network but the file's
+ * preprocessing, see {@code registry.Preprocessing}):
  *
  * <pre>
- * stem        3×3/2 conv (pad 1, no bias) → BN → SiLU, 32·width channels
+ * stem        3×3/2 conv (pad 1, or Keras' correct_pad, no bias) → BN → SiLU, 32·width channels
  * blocks      the {@link MBConv} blocks of {@link EfficientNetConfig#blocks()}, 16 for B0
  * head        1×1 conv → BN → SiLU to 4 × the last stage's width (1280 for B0)
  * pool        global mean over H, W → the features [N, featureSize]
@@ -62,6 +66,8 @@ public final class EfficientNet implements Module, Classifier {
 
     private final EfficientNetConfig config;
     private final ParameterStore store;
+    /** Keras convention: the stem (and each stride-2 depthwise conv) is zero-padded by {@link KerasPadding}, then run unpadded. */
+    private final boolean keras;
     private final Conv2d stemConv;
     private final BatchNorm stemBn;
     private final List<MBConv> blocks = new ArrayList<>();
@@ -76,15 +82,12 @@ public final class EfficientNet implements Module, Classifier {
     public static final String CLASSIFIER_BIAS = "efficientnet/classifier/bias";
 
     public EfficientNet(EfficientNetConfig config, ParameterStore store) {
-        if (config.padding() != EfficientNetConfig.Padding.SYMMETRIC) {
-            throw new UnsupportedOperationException("EfficientNet: " + config.padding()
-                    + " padding is not implemented yet; use SYMMETRIC (torchvision/timm)");
-        }
         this.config = config;
         this.store = store;
         Params root = store.root().at("efficientnet");
         int stem = config.stemChannels();
-        stemConv = new Conv2d(new Conv2d.Config(3, stem, 3, ConvSpec.of(2, 1), false), root.at("stem").at("conv"));
+        keras = config.padding() == EfficientNetConfig.Padding.KERAS;
+        stemConv = new Conv2d(new Conv2d.Config(3, stem, 3, ConvSpec.of(2, keras ? 0 : 1), false), root.at("stem").at("conv"));
         stemBn = bn(stem, root.at("stem").at("bn"));
         for (EfficientNetConfig.Block b : config.blocks()) {
             MBConv m = new MBConv(config, b, root.at("blocks").at(String.format("%02d", b.index())));
@@ -187,7 +190,7 @@ public final class EfficientNet implements Module, Classifier {
         if (x.shape().rank() != 4 || x.shape().dim(3) != 3) {
             throw new IllegalArgumentException("EfficientNet wants NHWC input [N,H,W,3], got " + x.shape());
         }
-        Tensor y = Ops.swish(stemBn.forward(stemConv.forward(x)));
+        Tensor y = Ops.swish(stemBn.forward(stemConv.forward(keras ? KerasPadding.pad(x, 3) : x)));
         for (MBConv b : blocks) y = b.forward(y, training, rng);
         y = Ops.swish(headBn.forward(headConv.forward(y)));
         return Ops.globalAvgPool(y);

@@ -30,8 +30,9 @@ public record EfficientNetConfig(String variant, double widthMultiplier, double 
 
     /**
      * {@link #SYMMETRIC}: every k×k conv padded {@code (k−1)/2} on each side, the strided ones too
-     * (torchvision, timm). {@link #KERAS}: Keras' {@code correct_pad} before stride-2 convolutions (one
-     * less row/column at the top/left for even sizes); not built yet.
+     * (torchvision, timm's {@code efficientnet_*}). {@link #KERAS}: Keras' {@code correct_pad} before
+     * stride-2 convolutions (one less row/column at the top/left for even sizes), which is also
+     * TensorFlow's "SAME" of timm's {@code tf_efficientnet_*} (see {@link KerasPadding}).
      */
     public enum Padding { SYMMETRIC, KERAS }
 

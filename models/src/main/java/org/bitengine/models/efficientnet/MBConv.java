@@ -17,7 +17,7 @@ import org.bitengine.engine.tensor.Tensor;
  *
  * <pre>
  * expand     1×1 conv → BN → SiLU            (absent when the expand ratio is 1)
- * depthwise  k×k/s depthwise conv → BN → SiLU (symmetric padding (k−1)/2)
+ * depthwise  k×k/s depthwise conv → BN → SiLU (symmetric padding (k−1)/2; Keras: correct_pad when s = 2)
  * se         squeeze-and-excitation, squeeze width max(1, in/4), SiLU then sigmoid
  * project    1×1 conv → BN                    (no activation)
  * residual   + x, through stochastic depth, when s = 1 and in = out
@@ -32,6 +32,7 @@ final class MBConv {
     private final EfficientNetConfig.Block block;
     private final Conv2d expandConv;
     private final BatchNorm expandBn;
+    private final boolean kerasPad;
     private final Conv2d depthwiseConv;
     private final BatchNorm depthwiseBn;
     private final SqueezeExcite se;
@@ -49,7 +50,9 @@ final class MBConv {
             expandConv = null;
             expandBn = null;
         }
-        ConvSpec dw = ConvSpec.of(block.stride(), (block.kernel() - 1) / 2).withGroups(e);
+        // Keras pads a strided depthwise conv itself (correct_pad) and runs it unpadded; stride 1 is "same", i.e. symmetric.
+        kerasPad = config.padding() == EfficientNetConfig.Padding.KERAS && block.stride() > 1;
+        ConvSpec dw = ConvSpec.of(block.stride(), kerasPad ? 0 : (block.kernel() - 1) / 2).withGroups(e);
         depthwiseConv = new Conv2d(new Conv2d.Config(e, e, block.kernel(), dw, false), p.at("depthwise").at("conv"));
         depthwiseBn = bn(config, e, p.at("depthwise").at("bn"));
         se = new SqueezeExcite(new SqueezeExcite.Config(e, block.squeeze()), p.at("se"));
@@ -75,7 +78,7 @@ final class MBConv {
     Tensor forward(Tensor x, boolean training, RandomGenerator rng) {
         Tensor y = x;
         if (expandConv != null) y = Ops.swish(expandBn.forward(expandConv.forward(y)));
-        y = Ops.swish(depthwiseBn.forward(depthwiseConv.forward(y)));
+        y = Ops.swish(depthwiseBn.forward(depthwiseConv.forward(kerasPad ? KerasPadding.pad(y, block.kernel()) : y)));
         y = se.forward(y);
         y = projectBn.forward(projectConv.forward(y));
         if (block.residual()) {

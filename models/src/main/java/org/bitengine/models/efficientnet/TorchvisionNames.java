@@ -182,6 +182,15 @@ public final class TorchvisionNames {
 
     /** As {@link #weights(Map)} with this mapping. */
     public WeightSource source(Map<String, NpyArray> stateDict) {
+        return renamed(toOurs, stateDict, "torchvision EfficientNet");
+    }
+
+    /**
+     * A PyTorch state dict under our names: {@code toOurs} maps its keys (torchvision's or timm's) to
+     * ours, arrays in PyTorch layout are converted as {@link #convert} does, {@code num_batches_tracked}
+     * is dropped, and a key without a mapping is kept under its own name (so it is reported unused).
+     */
+    static WeightSource renamed(Map<String, String> toOurs, Map<String, NpyArray> stateDict, String what) {
         Map<String, String> byOurs = new LinkedHashMap<>();
         for (String tv : stateDict.keySet()) {
             if (isDropped(tv)) continue;
@@ -208,7 +217,7 @@ public final class TorchvisionNames {
 
             private NpyArray array(String key) {
                 String tv = byOurs.get(key);
-                if (tv == null) throw new IllegalArgumentException("torchvision EfficientNet: no key '" + key + "'");
+                if (tv == null) throw new IllegalArgumentException(what + ": no key '" + key + "'");
                 return stateDict.get(tv);
             }
         };

@@ -16,17 +16,26 @@ import org.bitengine.io.npy.NpzReader;
  *
  * <pre>
  * meta/arch           |u1 [n]  UTF-8 string: "efficientnet-b0" … "efficientnet-b7", or "bit"
- * meta/convention     |u1 [n]  "torchvision" (symmetric padding) or "bit" (the official BiT code)
- * meta/preprocessing  |u1 [n]  "imagenet-mean-std" ((x/255 − mean)/std, torchvision) or "minus1-1" (x/127.5 − 1, BiT)
+ * meta/convention     |u1 [n]  "torchvision" or "timm" (symmetric padding), "keras" or "timm-tf" (Keras'
+ *                              correct_pad = TF "SAME" before stride-2 convs), or "bit" (the official BiT code)
+ * meta/preprocessing  |u1 [n]  "imagenet-mean-std" ((x/255 − mean)/std, torchvision, timm), "minus1-1"
+ *                              (x/127.5 − 1, BiT) or "keras-builtin" (Keras' in-model Rescaling/Normalization)
+ * meta/input_mean     &lt;f8 [3]  the preprocessing's per-channel mean of x/255 (RGB), see {@link Preprocessing}
+ * meta/input_std      &lt;f8 [3]  the preprocessing's per-channel divisor (RGB)
  * meta/bn_eps         &lt;f8 []   BatchNorm epsilon (EfficientNet only)
  * meta/classes        &lt;i8 []   classifier outputs
  * meta/source         |u1 [n]  informational: the format and file name converted from, e.g. "torch:b0_tv.pth"
  * </pre>
  *
  * Every entry is optional; a file without any is described from its keys and shapes alone. Model
- * loading ({@link Models}) never treats {@code meta/*} keys as weights.
+ * loading ({@link Models}) never treats {@code meta/*} keys as weights. {@code input_mean} and
+ * {@code input_std} come together; "keras-builtin" needs them (its constants are the converted file's),
+ * the named conventions have fixed ones ({@link Preprocessing#named}).
+ *
+ * @param input the preprocessing constants of {@code meta/input_mean}/{@code meta/input_std} (named after
+ *              {@code meta/preprocessing}), or null when the file has none
  */
-public record ModelMeta(Map<String, String> strings, Double bnEps, Long classes) {
+public record ModelMeta(Map<String, String> strings, Double bnEps, Long classes, Preprocessing input) {
 
     public static final String PREFIX = org.bitengine.io.checkpoint.NpzWeights.META_PREFIX;
     public static final String ARCH = "meta/arch";
@@ -35,11 +44,26 @@ public record ModelMeta(Map<String, String> strings, Double bnEps, Long classes)
     public static final String BN_EPS = "meta/bn_eps";
     public static final String CLASSES = "meta/classes";
     public static final String SOURCE = "meta/source";
+    public static final String INPUT_MEAN = "meta/input_mean";
+    public static final String INPUT_STD = "meta/input_std";
 
     public static final ModelMeta NONE = new ModelMeta(Map.of(), null, null);
 
     public ModelMeta {
         strings = Map.copyOf(strings);
+    }
+
+    /** Metadata without preprocessing constants. */
+    public ModelMeta(Map<String, String> strings, Double bnEps, Long classes) {
+        this(strings, bnEps, classes, null);
+    }
+
+    /**
+     * What the network wants as input: the file's constants when it has them, else the fixed ones of
+     * its {@code meta/preprocessing} name; null when neither says.
+     */
+    public Preprocessing inputPreprocessing() {
+        return input != null ? input : Preprocessing.named(preprocessing());
     }
 
     public static boolean isMeta(String key) {
@@ -63,18 +87,41 @@ public record ModelMeta(Map<String, String> strings, Double bnEps, Long classes)
         Map<String, String> s = new TreeMap<>();
         Double eps = null;
         Long classes = null;
+        double[] mean = null, std = null;
         for (String key : reader.keys()) {
             if (!isMeta(key)) continue;
             NpyArray a = reader.read(key);
             switch (key) {
                 case BN_EPS -> eps = scalar(reader, key, a).doubleValue();
                 case CLASSES -> classes = scalar(reader, key, a).longValue();
+                case INPUT_MEAN -> mean = triple(reader, key, a);
+                case INPUT_STD -> std = triple(reader, key, a);
                 default -> {
                     if (a.dtype() == NpyDType.U1 && a.ndim() == 1) s.put(key, new String(a.toBytes(), StandardCharsets.UTF_8));
                 }
             }
         }
-        return new ModelMeta(s, eps, classes);
+        if ((mean == null) != (std == null)) {
+            throw new BitEngineException(reader.path() + ": metadata has " + (mean == null ? INPUT_STD + " without " + INPUT_MEAN
+                    : INPUT_MEAN + " without " + INPUT_STD) + "; both or neither");
+        }
+        Preprocessing input = null;
+        if (mean != null) {
+            try {
+                input = new Preprocessing(s.getOrDefault(PREPROCESSING, "custom"), mean, std);
+            } catch (IllegalArgumentException e) {
+                throw new BitEngineException(reader.path() + ": metadata: " + e.getMessage());
+            }
+        }
+        return new ModelMeta(s, eps, classes, input);
+    }
+
+    private static double[] triple(NpzReader reader, String key, NpyArray a) {
+        if (a.size() != 3 || (a.dtype() != NpyDType.F4 && a.dtype() != NpyDType.F8)) {
+            throw new BitEngineException(reader.path() + ": metadata '" + key + "' must be 3 floats (RGB), got " + a.dtype().descr() + " "
+                    + a.shapeString());
+        }
+        return a.toDoubles();
     }
 
     private static Number scalar(NpzReader reader, String key, NpyArray a) {
@@ -93,6 +140,10 @@ public record ModelMeta(Map<String, String> strings, Double bnEps, Long classes)
         Map<String, NpyArray> out = new java.util.LinkedHashMap<>();
         for (String k : new String[] {ARCH, CONVENTION, PREPROCESSING}) {
             if (strings.containsKey(k)) out.put(k, text(strings.get(k)));
+        }
+        if (input != null) {
+            out.put(INPUT_MEAN, NpyArray.ofDoubles(new int[] {3}, input.mean()));
+            out.put(INPUT_STD, NpyArray.ofDoubles(new int[] {3}, input.std()));
         }
         if (bnEps != null) out.put(BN_EPS, NpyArray.ofDoubles(new int[0], new double[] {bnEps}));
         if (classes != null) out.put(CLASSES, NpyArray.ofLongs(new int[0], new long[] {classes}));
@@ -115,5 +166,11 @@ public record ModelMeta(Map<String, String> strings, Double bnEps, Long classes)
         };
     }
 
-    static final Set<String> KNOWN = Set.of(ARCH, CONVENTION, PREPROCESSING, BN_EPS, CLASSES, SOURCE);
+    /** Human-readable form of this file's preprocessing: its constants when known, else its name. */
+    public String describeInput() {
+        Preprocessing p = inputPreprocessing();
+        return p != null && input != null ? p.describe() : describePreprocessing(preprocessing());
+    }
+
+    static final Set<String> KNOWN = Set.of(ARCH, CONVENTION, PREPROCESSING, BN_EPS, CLASSES, SOURCE, INPUT_MEAN, INPUT_STD);
 }

@@ -42,13 +42,14 @@ public final class Models {
      *
      * @param arch          canonical name: {@code "bit"} or {@code "efficientnet-b0"} … {@code "efficientnet-b7"}
      * @param config        {@link BitConfig} or {@link EfficientNetConfig}
-     * @param convention    {@code "bit"} or {@code "torchvision"}
-     * @param preprocessing {@code "minus1-1"} or {@code "imagenet-mean-std"}
+     * @param convention    {@code "bit"}, {@code "torchvision"}, {@code "timm"}, {@code "keras"} or {@code "timm-tf"}
+     * @param preprocessing {@code "minus1-1"}, {@code "imagenet-mean-std"} or {@code "keras-builtin"}
      * @param bnEps         BatchNorm epsilon, NaN for BiT (GroupNorm)
      * @param fromMeta      whether the file's {@code meta/*} entries described it
+     * @param input         the preprocessing's constants (what {@code preprocessing} names)
      */
     public record Spec(Family family, String arch, Record config, String convention, String preprocessing, double bnEps,
-            boolean fromMeta) {
+            boolean fromMeta, Preprocessing input) {
 
         public int numClasses() {
             return config instanceof BitConfig b ? b.headSize() : ((EfficientNetConfig) config).numClasses();
@@ -69,7 +70,7 @@ public final class Models {
             s.put(ModelMeta.CONVENTION, convention);
             s.put(ModelMeta.PREPROCESSING, preprocessing);
             if (source != null) s.put(ModelMeta.SOURCE, source);
-            return new ModelMeta(s, family == Family.EFFICIENTNET ? bnEps : null, (long) numClasses());
+            return new ModelMeta(s, family == Family.EFFICIENTNET ? bnEps : null, (long) numClasses(), input);
         }
     }
 
@@ -118,8 +119,8 @@ public final class Models {
         boolean fromMeta = meta.arch() != null;
         if (a.equals("bit") || a.startsWith("bit-")) {
             BitConfig config = BitConfig.inferFrom(weights, file);
-            return new Spec(Family.BIT, "bit", config, orElse(meta.convention(), "bit"), orElse(meta.preprocessing(), "minus1-1"),
-                    Double.NaN, fromMeta);
+            String pre = orElse(meta.preprocessing(), "minus1-1");
+            return new Spec(Family.BIT, "bit", config, orElse(meta.convention(), "bit"), pre, Double.NaN, fromMeta, input(meta, pre, file));
         }
         if (!EFFICIENTNET_ARCHS.contains(a)) {
             throw new BitEngineException(file + ": unknown architecture '" + arch + "'; known: bit, "
@@ -137,16 +138,34 @@ public final class Models {
         String convention = orElse(meta.convention(), "torchvision");
         EfficientNetConfig.Padding padding = switch (convention) {
             case "torchvision", "timm" -> EfficientNetConfig.Padding.SYMMETRIC;
-            case "keras" -> throw new BitEngineException(file + ": convention 'keras' (Keras padding) is not supported yet; "
-                    + "only torchvision EfficientNets run");
+            case "keras", "timm-tf" -> EfficientNetConfig.Padding.KERAS;
             default -> throw new BitEngineException(file + ": unknown convention '" + convention + "' in " + ModelMeta.CONVENTION
-                    + "; expected torchvision");
+                    + "; expected torchvision, timm, keras or timm-tf");
         };
-        double eps = meta.bnEps() != null ? meta.bnEps() : c.bnEps();
+        // Default epsilons: torchvision's per-variant ones; timm's efficientnet_* keep PyTorch's 1e-5 for every
+        // variant; Keras and timm's TF ports use Keras' 1e-3.
+        double defaultEps = switch (convention) {
+            case "timm" -> 1e-5;
+            case "keras", "timm-tf" -> 1e-3;
+            default -> c.bnEps();
+        };
+        double eps = meta.bnEps() != null ? meta.bnEps() : defaultEps;
         if (!(eps > 0)) throw new BitEngineException(file + ": " + ModelMeta.BN_EPS + " is " + eps + "; it must be > 0");
         EfficientNetConfig config = new EfficientNetConfig(c.variant(), c.widthMultiplier(), c.depthMultiplier(), c.resolution(),
                 c.dropout(), eps, c.bnMomentum(), c.stochasticDepth(), padding, classes);
-        return new Spec(Family.EFFICIENTNET, a, config, convention, orElse(meta.preprocessing(), "imagenet-mean-std"), eps, fromMeta);
+        String pre = orElse(meta.preprocessing(), "imagenet-mean-std");
+        return new Spec(Family.EFFICIENTNET, a, config, convention, pre, eps, fromMeta, input(meta, pre, file));
+    }
+
+    /** The preprocessing constants: the file's, else those of the named convention; a convention without fixed ones needs the file's. */
+    private static Preprocessing input(ModelMeta meta, String name, String file) {
+        if (meta.input() != null) return meta.input();
+        Preprocessing p = Preprocessing.named(name);
+        if (p == null) {
+            throw new BitEngineException(file + ": preprocessing '" + name + "' needs " + ModelMeta.INPUT_MEAN + " and " + ModelMeta.INPUT_STD
+                    + ", which the file lacks; re-convert it");
+        }
+        return p;
     }
 
     private static String orElse(String v, String fallback) {

@@ -147,11 +147,22 @@ class EfficientNetTest {
         }
     }
 
+    /**
+     * Keras padding keeps the output sizes of symmetric padding (ceil(n/2) per stride-2 conv, odd sizes
+     * included) but shifts the window, so the same weights give other features; parity with Keras itself
+     * is {@code KerasConvertTest}'s.
+     */
     @Test
-    void kerasPaddingIsRefusedClearly() {
+    void kerasPaddingRunsAndDiffersFromSymmetric() {
         EfficientNetConfig c = EfficientNetConfig.b0(10);
-        EfficientNetConfig keras = new EfficientNetConfig("b0", 1, 1, 224, 0.2, 1e-3, 0.01, 0.2, EfficientNetConfig.Padding.KERAS, 10);
-        assertThrows(UnsupportedOperationException.class, () -> new EfficientNet(keras, ParameterStore.random(CpuBackend.get(), 1)));
+        // Same epsilon as c, so padding is the only difference. 37 → 19 → 10 → 5 → 3: the stride-2 convs see odd sizes
+        // (where correct_pad is symmetric) and even ones (where it is not).
+        EfficientNetConfig keras = new EfficientNetConfig("b0", 1, 1, 224, 0.2, c.bnEps(), c.bnMomentum(), 0.2, EfficientNetConfig.Padding.KERAS, 10);
+        Tensor x = input(1, 37, 3);
+        float[] k = new EfficientNet(keras, ParameterStore.random(CpuBackend.get(), 1)).features(x).toFloatArray();
+        float[] s = new EfficientNet(c, ParameterStore.random(CpuBackend.get(), 1)).features(x).toFloatArray();
+        assertEquals(s.length, k.length);
+        assertFalse(java.util.Arrays.equals(s, k), "asymmetric padding must change the result");
         assertEquals(c, EfficientNetConfig.preset("efficientnet_b0", 10));
         assertThrows(IllegalArgumentException.class, () -> EfficientNetConfig.preset("b8", 10));
     }
