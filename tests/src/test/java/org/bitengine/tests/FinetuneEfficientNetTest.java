@@ -151,6 +151,28 @@ class FinetuneEfficientNetTest {
         }
     }
 
+    /** A real Keras 3 file, converted: Keras padding and Keras' folded input scaling carry through finetune. */
+    @Test
+    void kerasConvertedModelFineTunesWithItsOwnConventions() throws Exception {
+        Path keras = dir.resolve("keras.npz");
+        ok("convert", KerasConvertTest.gunzip("keras/real_b0.weights.h5.gz", dir).toString(), keras.toString());
+        Path out = dir.resolve("keras-top");
+        Run r = ok("finetune", "--data", data.toString(), "--val-split", "0.5", "--weights", keras.toString(), "--resolution", "32",
+                "--crop", "32", "--batch", "4", "--steps", "2", "--mixup", "0", "--unfreeze-top", "3", "--optimizer", "adam",
+                "--lr", "0.001", "--out", out.toString());
+        assertTrue(r.out().contains("keras padding"), r.out());
+        assertTrue(r.out().contains("pixels keras-builtin"), r.out());
+        Path w = out.resolve("weights.npz");
+        try (NpzReader a = NpzReader.open(keras); NpzReader b = NpzReader.open(w)) {
+            assertEquals("keras", new String(b.read("meta/convention").toBytes(), StandardCharsets.UTF_8));
+            assertArrayEquals(a.read("meta/input_mean").toDoubles(), b.read("meta/input_mean").toDoubles(), 0);
+            assertArrayEquals(a.read("meta/input_std").toDoubles(), b.read("meta/input_std").toDoubles(), 0);
+        }
+        String config = Files.readString(out.resolve("config.json"));
+        assertTrue(config.contains("\"preprocessing\": \"keras-builtin\""), config);
+        ok("evaluate", "--weights", w.toString(), "--data", data.toString());
+    }
+
     @Test
     void badCombinationsAreOneLine() {
         assertUserErrorAndNoOutput(cli(run(dir.resolve("e1"), "--unfreeze-top", "0")), "--unfreeze-top must be at least 1");

@@ -32,7 +32,7 @@ import org.bitengine.models.efficientnet.TimmNames;
 import org.bitengine.models.efficientnet.TorchvisionNames;
 import org.bitengine.models.registry.ModelMeta;
 import org.bitengine.models.registry.Models;
-import org.bitengine.models.registry.Preprocessing;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -18,8 +18,8 @@ import org.bitengine.io.data.Image;
  * resized image, and the flip happens with probability ½, as torchvision draws them (from a different
  * generator, so individual draws differ).
  *
- * <p>Other models take the same geometry with their own {@link PixelScaling} (EfficientNet:
- * ImageNet mean/std or Keras' raw 0..255), and training may add {@link KerasAugmentation}'s
+ * <p>Other models take the same geometry with their own {@link Preprocessing} (EfficientNet:
+ * ImageNet mean/std, or the constants of a converted Keras model), and training may add {@link KerasAugmentation}'s
  * rotation, translation and contrast after the flip.
  */
 public final class Transforms {
@@ -29,11 +29,11 @@ public final class Transforms {
 
     /** BiT's training pipeline: resize to precrop², random crop² window, random left-right flip, scale to [−1, 1]. */
     public static Transform train(int precrop, int crop) {
-        return train(precrop, crop, PixelScaling.MINUS1_1, KerasAugmentation.NONE);
+        return train(precrop, crop, Preprocessing.MINUS1_1, KerasAugmentation.NONE);
     }
 
     /** Training: resize to precrop², random crop² window, random left-right flip, {@code extra}, {@code scaling}. */
-    public static Transform train(int precrop, int crop, PixelScaling scaling, KerasAugmentation extra) {
+    public static Transform train(int precrop, int crop, Preprocessing scaling, KerasAugmentation extra) {
         if (crop <= 0 || precrop <= 0) {
             throw error("image sizes must be positive, got precrop " + precrop + " and crop " + crop
                     + "; pass a positive resolution");
@@ -47,11 +47,11 @@ public final class Transforms {
 
     /** BiT's evaluation pipeline: resize to crop², scale to [−1, 1]. */
     public static Transform eval(int crop) {
-        return eval(crop, PixelScaling.MINUS1_1);
+        return eval(crop, Preprocessing.MINUS1_1);
     }
 
     /** Evaluation: resize to crop², {@code scaling}. */
-    public static Transform eval(int crop, PixelScaling scaling) {
+    public static Transform eval(int crop, Preprocessing scaling) {
         if (crop <= 0) {
             throw error("image size must be positive, got crop " + crop + "; pass a positive resolution");
         }
@@ -68,7 +68,7 @@ public final class Transforms {
      * random position and flipped with probability ½, otherwise it is the whole image (precrop = crop)
      * and {@code rng} is not drawn from.
      */
-    private record Pipeline(int precrop, int crop, boolean augment, PixelScaling scaling, KerasAugmentation extra)
+    private record Pipeline(int precrop, int crop, boolean augment, Preprocessing scaling, KerasAugmentation extra)
             implements Transform {
         @Override
         public float[] apply(Image image, SplittableRandom rng) {
@@ -105,7 +105,7 @@ public final class Transforms {
 
         @Override
         public String toString() {
-            String scale = ", " + scaling.metaName();
+            String scale = ", " + scaling.name();
             return augment ? "train(resize " + precrop + "x" + precrop + ", random crop " + crop + "x" + crop + ", random flip"
                     + (extra.isNone() ? "" : ", " + extra) + scale + ")"
                     : "eval(resize " + crop + "x" + crop + scale + ")";

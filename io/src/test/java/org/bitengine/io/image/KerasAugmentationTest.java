@@ -106,31 +106,21 @@ class KerasAugmentationTest {
     @Test
     void trainingPipelineAppliesThemBeforeTheScaling() {
         Image img = new Image(8, 8, ramp(8, 8), false);
-        Transform plain = Transforms.train(8, 8, PixelScaling.IMAGENET_MEAN_STD, KerasAugmentation.NONE);
-        Transform augmented = Transforms.train(8, 8, PixelScaling.IMAGENET_MEAN_STD, new KerasAugmentation(0.1, 0.1, 0));
+        Transform plain = Transforms.train(8, 8, Preprocessing.IMAGENET, KerasAugmentation.NONE);
+        Transform augmented = Transforms.train(8, 8, Preprocessing.IMAGENET, new KerasAugmentation(0.1, 0.1, 0));
         float[] p = plain.apply(img, new SplittableRandom(5));
         float[] q = augmented.apply(img, new SplittableRandom(5));
         assertNotEquals(Arrays.toString(p), Arrays.toString(q));
         // Bilinear samples are convex combinations, so each channel stays within its input range, scaled.
         for (int i = 0; i < q.length; i++) {
             int c = i % 3;
-            float lo = (100 * c / 255f - PixelScaling.IMAGENET_MEAN[c]) / PixelScaling.IMAGENET_STD[c];
-            float hi = ((100 * c + 77) / 255f - PixelScaling.IMAGENET_MEAN[c]) / PixelScaling.IMAGENET_STD[c];
+            double mean = Preprocessing.IMAGENET.mean()[c], std = Preprocessing.IMAGENET.std()[c];
+            float lo = (float) ((100 * c / 255.0 - mean) / std);
+            float hi = (float) (((100 * c + 77) / 255.0 - mean) / std);
             assertTrue(q[i] >= lo - 1e-5f && q[i] <= hi + 1e-5f, "value " + q[i] + " of channel " + c);
         }
-        // Evaluation never augments.
-        assertArrayEquals(Transforms.eval(8, PixelScaling.RAW_0_255).apply(img, new SplittableRandom(5)), img.pixels(), 1e-3f);
-    }
-
-    @Test
-    void scalingsFollowTheirFormulas() {
-        float[] px = {0, 127.5f, 255};
-        PixelScaling.MINUS1_1.applyInPlace(px);
-        assertArrayEquals(new float[] {-1, 0, 1}, px, 1e-6f);
-        float[] rgb = {255, 255, 255};
-        PixelScaling.IMAGENET_MEAN_STD.applyInPlace(rgb);
-        assertArrayEquals(new float[] {(1 - 0.485f) / 0.229f, (1 - 0.456f) / 0.224f, (1 - 0.406f) / 0.225f}, rgb, 1e-6f);
-        assertEquals(PixelScaling.IMAGENET_MEAN_STD, PixelScaling.ofMetaName("imagenet-mean-std"));
-        assertEquals(null, PixelScaling.ofMetaName("something-else"));
+        // Evaluation never augments: the same image scaled alone.
+        assertArrayEquals(Preprocessing.IMAGENET.apply(img.pixels()), Transforms.eval(8, Preprocessing.IMAGENET).apply(img,
+                new SplittableRandom(5)), 1e-5f);
     }
 }

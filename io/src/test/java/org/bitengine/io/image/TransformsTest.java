@@ -30,7 +30,7 @@ class TransformsTest {
     @Test
     void scalingIsTorchvisionsToTensorThenNormalize() {
         float[] px = {0, 255, 127, 128, 1, 254};
-        PixelScaling.MINUS1_1.applyInPlace(px);
+        Preprocessing.MINUS1_1.applyInPlace(px);
         assertEquals(-1f, px[0]);
         assertEquals(1f, px[1]);
         // float32 x / 255 (ToTensor), then (t - 0.5) / 0.5 (Normalize), each rounded as torch rounds them
@@ -45,7 +45,7 @@ class TransformsTest {
         Image img = bytesImage(9, 9, 1);
         float[] out = Transforms.eval(9).apply(img, new SplittableRandom(0));
         float[] want = img.pixels().clone();
-        PixelScaling.MINUS1_1.applyInPlace(want);
+        Preprocessing.MINUS1_1.applyInPlace(want);
         assertArrayEquals(want, out);
         // A normalized image of that size comes back bit for bit.
         float[] floats = new float[9 * 9 * 3];
@@ -62,7 +62,7 @@ class TransformsTest {
         Image img = bytesImage(20, 30, 3);
         float[] out = Transforms.eval(8).apply(img, new SplittableRandom(0));
         float[] want = Resize.apply(img, 8, 8).pixels();
-        PixelScaling.MINUS1_1.applyInPlace(want);
+        Preprocessing.MINUS1_1.applyInPlace(want);
         assertArrayEquals(want, out);
         assertEquals(8, Transforms.eval(8).outputHeight());
     }
@@ -86,7 +86,7 @@ class TransformsTest {
             if (flip) {
                 Flip.horizontalInPlace(want, 7, 7, 3);
             }
-            PixelScaling.MINUS1_1.applyInPlace(want);
+            Preprocessing.MINUS1_1.applyInPlace(want);
             assertArrayEquals(want, out, "seed " + seed);
             for (float v : out) {
                 assertTrue(v >= -1f && v <= 1f);

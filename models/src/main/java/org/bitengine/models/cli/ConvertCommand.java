@@ -42,7 +42,7 @@ import org.bitengine.models.efficientnet.TimmNames;
 import org.bitengine.models.efficientnet.TorchvisionNames;
 import org.bitengine.models.registry.ModelMeta;
 import org.bitengine.models.registry.Models;
-import org.bitengine.models.registry.Preprocessing;
+import org.bitengine.io.image.Preprocessing;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

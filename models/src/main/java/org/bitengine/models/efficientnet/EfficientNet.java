@@ -22,7 +22,7 @@ import org.bitengine.models.Classifier;
  * with {@link EfficientNetConfig.Padding#KERAS} as Keras' {@code keras.applications.EfficientNetB0…B7}
  * computes it (the same network with asymmetric padding before stride-2 convolutions, see
  * {@link KerasPadding}; Keras' built-in input scaling is not part of the network but the file's
- * preprocessing, see {@code registry.Preprocessing}):
+ * preprocessing, see {@link org.bitengine.io.image.Preprocessing}):
  *
  * <pre>
  * stem        3×3/2 conv (pad 1, or Keras' correct_pad, no bias) → BN → SiLU, 32·width channels

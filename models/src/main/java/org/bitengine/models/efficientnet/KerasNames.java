@@ -14,7 +14,7 @@ import org.bitengine.engine.BitEngineException;
 import org.bitengine.io.keras.KerasWeights;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.models.registry.Models;
-import org.bitengine.models.registry.Preprocessing;
+import org.bitengine.io.image.Preprocessing;
 
 /**
  * The mapping from Keras' EfficientNet ({@code keras.applications.efficientnet}, keras

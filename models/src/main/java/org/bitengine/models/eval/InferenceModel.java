@@ -1,16 +1,13 @@
 package org.bitengine.models.eval;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.function.Consumer;
 
-import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.backend.cpu.CpuBackend;
-import org.bitengine.io.image.PixelScaling;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.models.Classifier;
 import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.efficientnet.EfficientNetConfig;
-import org.bitengine.models.registry.ModelMeta;
 import org.bitengine.models.registry.Models;
 
 /**
@@ -21,7 +18,7 @@ import org.bitengine.models.registry.Models;
  * @param spec    what the checkpoint holds
  * @param scaling the last step of the image pipeline ({@code meta/preprocessing})
  */
-public record InferenceModel(Classifier model, Models.Spec spec, PixelScaling scaling) {
+public record InferenceModel(Classifier model, Models.Spec spec, Preprocessing scaling) {
 
     /** Loads {@code weights}; keys the model does not use are reported through {@code warn}. */
     public static InferenceModel load(Path weights, Consumer<String> warn) {
@@ -30,13 +27,7 @@ public record InferenceModel(Classifier model, Models.Spec spec, PixelScaling sc
             warn.accept(weights + ": " + loaded.report().unused().size() + " key(s) not used by the model: "
                     + BitCheckpoint.describeUnused(loaded.report()));
         }
-        PixelScaling scaling = PixelScaling.ofMetaName(loaded.spec().preprocessing());
-        if (scaling == null) {
-            throw new BitEngineException(weights + ": " + ModelMeta.PREPROCESSING + " '" + loaded.spec().preprocessing()
-                    + "' is not a pixel scaling bit-engine knows (" + String.join(", ",
-                    Arrays.stream(PixelScaling.values()).map(PixelScaling::metaName).toList()) + ")");
-        }
-        return new InferenceModel(loaded.model(), loaded.spec(), scaling);
+        return new InferenceModel(loaded.model(), loaded.spec(), loaded.spec().input());
     }
 
     /** The input side the architecture was designed for (EfficientNet), or null (BiT: by the BiT-HyperRule). */

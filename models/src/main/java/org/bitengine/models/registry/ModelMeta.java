@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpyDType;
 import org.bitengine.io.npy.NpzReader;

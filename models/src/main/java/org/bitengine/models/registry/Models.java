@@ -17,6 +17,7 @@ import org.bitengine.engine.nn.LoadReport;
 import org.bitengine.engine.nn.ParameterStore;
 import org.bitengine.engine.nn.WeightSource;
 import org.bitengine.io.checkpoint.NpzWeights;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.models.Classifier;
 import org.bitengine.models.bit.BitConfig;

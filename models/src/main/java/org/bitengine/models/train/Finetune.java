@@ -17,7 +17,7 @@ import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.AtomicFile;
 import org.bitengine.io.image.KerasAugmentation;
-import org.bitengine.io.image.PixelScaling;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.io.json.Json;
 import org.bitengine.models.Classifier;
 import org.bitengine.models.bit.BitConfig;
@@ -399,7 +399,7 @@ public final class Finetune {
         int threads = o.threads() != null ? o.threads() : CpuParallel.threads();
         TrainConfig cfg = new TrainConfig(absolute(o.data()), o.val() == null ? null : absolute(o.val()), o.valSplit(),
                 o.examplesPerClass(), o.weights() == null ? null : absolute(o.weights()), id.model(), id.units(), id.width(),
-                id.convention(), id.preprocessing(), id.bnEps(), o.keepHead(),
+                id.convention(), id.input(), id.bnEps(), o.keepHead(),
                 !o.noAugment(), rotation, translation, contrast, !o.noShuffle(), batch, split, evalBatch, schedule, mixup,
                 resolution, crop, o.lrScaleByBatch(), mode, o.unfreezeTop() == null ? 0 : o.unfreezeTop(),
                 o.ridgeLambda() == null ? 1.0 : o.ridgeLambda(), optimizer, evalEvery, checkpointEvery,
@@ -412,28 +412,24 @@ public final class Finetune {
      * convention, BatchNorm epsilon), with the pixel scaling the model expects; {@code nativeResolution}
      * is EfficientNet's input size, 0 for BiT (whose resolution the BiT-HyperRule picks).
      */
-    private record Identity(String model, List<Integer> units, int width, String convention, String preprocessing, Double bnEps,
+    private record Identity(String model, List<Integer> units, int width, String convention, Preprocessing input, Double bnEps,
                             int nativeResolution) {}
 
     private static Identity identify(FinetuneOptions o) {
         if (o.weights() != null) {
             // The architecture is the checkpoint's; read it now so config.json is complete.
             Models.Spec spec = Models.inspect(o.weights());
-            if (PixelScaling.ofMetaName(spec.preprocessing()) == null) {
-                throw new BitEngineException(o.weights() + ": " + org.bitengine.models.registry.ModelMeta.PREPROCESSING + " '"
-                        + spec.preprocessing() + "' is not a pixel scaling finetune knows (" + knownScalings() + ")");
-            }
             if (spec.config() instanceof EfficientNetConfig c) {
-                return new Identity(spec.arch(), List.of(), 0, spec.convention(), spec.preprocessing(), spec.bnEps(), c.resolution());
+                return new Identity(spec.arch(), List.of(), 0, spec.convention(), spec.input(), spec.bnEps(), c.resolution());
             }
             BitConfig c = (BitConfig) spec.config();
             String d = c.describe();
             int at = d.indexOf("(BiT-");
             String model = at >= 0 ? d.substring(at + 1, d.length() - 1) : CUSTOM;
-            return new Identity(model, c.blockUnits(), c.widthFactor(), "bit", spec.preprocessing(), null, 0);
+            return new Identity(model, c.blockUnits(), c.widthFactor(), "bit", spec.input(), null, 0);
         }
         if (o.blockUnits() != null) {
-            return new Identity(CUSTOM, o.blockUnits(), o.width() == null ? 1 : o.width(), "bit", PixelScaling.MINUS1_1.metaName(), null, 0);
+            return new Identity(CUSTOM, o.blockUnits(), o.width() == null ? 1 : o.width(), "bit", Preprocessing.MINUS1_1, null, 0);
         }
         String name = o.model() == null ? DEFAULT_MODEL : o.model();
         if (name.toLowerCase(Locale.ROOT).startsWith("efficientnet")) {
@@ -443,15 +439,11 @@ public final class Finetune {
             } catch (IllegalArgumentException e) {
                 throw new BitEngineException("--model " + name + ": unknown EfficientNet; use efficientnet-b0 ... efficientnet-b7");
             }
-            return new Identity("efficientnet-" + c.variant(), List.of(), 0, "torchvision", PixelScaling.IMAGENET_MEAN_STD.metaName(),
+            return new Identity("efficientnet-" + c.variant(), List.of(), 0, "torchvision", Preprocessing.IMAGENET,
                     c.bnEps(), c.resolution());
         }
         BitConfig c = BitConfig.named(name, 1, true);
-        return new Identity(canonicalName(name), c.blockUnits(), c.widthFactor(), "bit", PixelScaling.MINUS1_1.metaName(), null, 0);
-    }
-
-    private static String knownScalings() {
-        return String.join(", ", Arrays.stream(PixelScaling.values()).map(PixelScaling::metaName).toList());
+        return new Identity(canonicalName(name), c.blockUnits(), c.widthFactor(), "bit", Preprocessing.MINUS1_1, null, 0);
     }
 
     /** Paths are saved absolute, so that --resume works from any working directory. */
@@ -491,7 +483,7 @@ public final class Finetune {
             row("resolution", "resize " + c.resolution() + "x" + c.resolution() + ", crop " + c.crop() + "x" + c.crop()
                     + (c.augment() ? " (random crop + flip" + (extra.isNone() ? "" : ", " + extra) + ")"
                     : " (no augmentation: resize to " + c.crop() + ")")
-                    + "; pixels " + c.preprocessing() + "  [" + src.get("resolution") + "]");
+                    + "; pixels " + c.input().name() + "  [" + src.get("resolution") + "]");
         } else {
             row("resolution", "resize " + c.crop() + "x" + c.crop() + " (features are computed once, without augmentation)  ["
                     + src.get("resolution") + "]");

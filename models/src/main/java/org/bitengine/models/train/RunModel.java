@@ -105,8 +105,8 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
 
     /** The run's EfficientNet: the preset of {@code cfg.model()} with the run's convention, epsilon and classes. */
     private static EfficientNetConfig efficientNetConfig(TrainConfig cfg, int classes) {
-        ModelMeta meta = new ModelMeta(Map.of(ModelMeta.CONVENTION, cfg.convention(), ModelMeta.PREPROCESSING, cfg.preprocessing()),
-                cfg.bnEps(), (long) classes);
+        ModelMeta meta = new ModelMeta(Map.of(ModelMeta.CONVENTION, cfg.convention(), ModelMeta.PREPROCESSING, cfg.input().name()),
+                cfg.bnEps(), (long) classes, cfg.input());
         WeightSource none = new WeightSource() {
             @Override
             public Set<String> keys() {
@@ -129,7 +129,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
     private static Map<String, NpyArray> meta(TrainConfig cfg, int classes) {
         if (!cfg.efficientNet()) return Map.of();
         return new ModelMeta(Map.of(ModelMeta.ARCH, cfg.model(), ModelMeta.CONVENTION, cfg.convention(),
-                ModelMeta.PREPROCESSING, cfg.preprocessing()), cfg.bnEps(), (long) classes).toArrays();
+                ModelMeta.PREPROCESSING, cfg.input().name()), cfg.bnEps(), (long) classes, cfg.input()).toArrays();
     }
 
     private static void checkHeadFits(NpzWeights weights, Path path, String kernelKey, Shape kernel, String biasKey, int classes,

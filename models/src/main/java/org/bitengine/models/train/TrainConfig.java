@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.image.Preprocessing;
 
 /**
  * The effective configuration of a fine-tuning run: every flag with the BiT-HyperRule's choices filled
@@ -21,7 +22,7 @@ import org.bitengine.engine.BitEngineException;
  * @param blockUnits       units per block (4 numbers; BiT only, empty for EfficientNet)
  * @param width            width factor (BiT only, 0 for EfficientNet)
  * @param convention       padding convention ({@code bit}, {@code torchvision}, {@code keras}; see {@code meta/convention})
- * @param preprocessing    pixel scaling, a {@link org.bitengine.io.image.PixelScaling} meta name
+ * @param input            how pixels are scaled for the model (name, mean, std; {@code meta/preprocessing})
  * @param bnEps            BatchNorm epsilon (EfficientNet), or null
  * @param keepHead         keep the checkpoint's head instead of a new zero head
  * @param augment          random crop + flip (false: resize only)
@@ -50,7 +51,7 @@ import org.bitengine.engine.BitEngineException;
  */
 public record TrainConfig(String data, String val, Double valSplit, Integer examplesPerClass,
                           String weights, String model, List<Integer> blockUnits, int width,
-                          String convention, String preprocessing, Double bnEps, boolean keepHead,
+                          String convention, Preprocessing input, Double bnEps, boolean keepHead,
                           boolean augment, double rotation, double translation, double contrast, boolean shuffle,
                           int batch, int batchSplit, int evalBatch,
                           Schedule schedule, double mixup, int resolution, int crop, boolean lrScaleByBatch,
@@ -111,7 +112,9 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         m.put("block_units", blockUnits);
         m.put("width", width);
         m.put("convention", convention);
-        m.put("preprocessing", preprocessing);
+        m.put("preprocessing", input.name());
+        m.put("input_mean", java.util.Arrays.stream(input.mean()).boxed().toList());
+        m.put("input_std", java.util.Arrays.stream(input.std()).boxed().toList());
         m.put("bn_eps", bnEps);
         m.put("keep_head", keepHead);
         m.put("augment", augment);
@@ -169,7 +172,7 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
         Double epc = r.optionalNumber("examples_per_class");
         return new TrainConfig(r.string("data"), r.optionalString("val"), valSplit, epc == null ? null : epc.intValue(),
                 r.optionalString("weights"), r.string("model"), r.ints("block_units"), r.integer("width"),
-                r.stringOr("convention", "bit"), r.stringOr("preprocessing", "minus1-1"), m.containsKey("bn_eps") ? r.optionalNumber("bn_eps") : null,
+                r.stringOr("convention", "bit"), r.input(), m.containsKey("bn_eps") ? r.optionalNumber("bn_eps") : null,
                 r.bool("keep_head"), r.bool("augment"), r.numberOr("random_rotation", 0), r.numberOr("random_translation", 0),
                 r.numberOr("random_contrast", 0), r.bool("shuffle"),
                 r.integer("batch"), r.integer("batch_split"), r.integer("eval_batch"),
@@ -196,6 +199,31 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
             Object v = m.get(key);
             if (v == null && m.containsKey(key)) return null;
             return string(key);
+        }
+
+        /** The input scaling: its name and constants; runs written before they were saved used BiT's. */
+        Preprocessing input() {
+            String name = stringOr("preprocessing", Preprocessing.MINUS1_1.name());
+            if (!m.containsKey("input_mean")) {
+                Preprocessing named = Preprocessing.named(name);
+                if (named == null) throw bad("input_mean");
+                return named;
+            }
+            try {
+                return new Preprocessing(name, doubles("input_mean"), doubles("input_std"));
+            } catch (IllegalArgumentException e) {
+                throw bad("input_std");
+            }
+        }
+
+        double[] doubles(String key) {
+            if (!(m.get(key) instanceof List<?> list)) throw bad(key);
+            double[] out = new double[list.size()];
+            for (int i = 0; i < out.length; i++) {
+                if (!(list.get(i) instanceof Double d)) throw bad(key);
+                out[i] = d;
+            }
+            return out;
         }
 
         /** Keys added after the first release default to what runs without them did. */

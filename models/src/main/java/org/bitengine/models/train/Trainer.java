@@ -22,7 +22,7 @@ import org.bitengine.io.data.Batch;
 import org.bitengine.io.data.BatchLoader;
 import org.bitengine.io.data.ImageDataset;
 import org.bitengine.io.image.KerasAugmentation;
-import org.bitengine.io.image.PixelScaling;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.io.image.Transform;
 import org.bitengine.io.image.Transforms;
 import org.bitengine.models.Classifier;
@@ -124,7 +124,7 @@ final class Trainer {
         Map<String, Tensor> trainable = trainableParameters();
         Optimizer sgd = Optimizers.create(cfg.optimizer(), trainable);
         if (resumeFrom != null) restoreOptimizer(sgd, resumeFrom);
-        PixelScaling scaling = PixelScaling.ofMetaName(cfg.preprocessing());
+        Preprocessing scaling = cfg.input();
 
         boolean stoppedByRequest = false;
         try (MetricsFile metrics = MetricsFile.append(run.metrics())) {
@@ -449,7 +449,7 @@ final class Trainer {
     /** Pre-logit features of a dataset, computed once without augmentation. */
     record FeatureSet(float[] features, int[] labels, int n, int dim, long skipped) {
 
-        static FeatureSet extract(String what, ImageDataset d, Classifier model, TrainConfig cfg, PixelScaling scaling, int threads,
+        static FeatureSet extract(String what, ImageDataset d, Classifier model, TrainConfig cfg, Preprocessing scaling, int threads,
                                   Consumer<String> warnings, Consumer<String> note) {
             int dim = model.featureSize();
             long t0 = System.nanoTime();
@@ -535,7 +535,7 @@ final class Trainer {
             this.batch = batch;
         }
 
-        static Validation ofImages(ImageDataset val, Classifier model, TrainConfig cfg, PixelScaling scaling, int threads,
+        static Validation ofImages(ImageDataset val, Classifier model, TrainConfig cfg, Preprocessing scaling, int threads,
                                    Consumer<String> warnings) {
             BatchLoader loader = val == null ? null
                     : new BatchLoader(val, Transforms.eval(cfg.crop(), scaling), cfg.evalBatch(), false, false, cfg.seed(), threads, 2, warnings);

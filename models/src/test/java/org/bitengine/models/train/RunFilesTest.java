@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.image.Preprocessing;
 import org.bitengine.io.json.Json;
 import org.bitengine.io.npy.NpzReader;
 import org.junit.jupiter.api.Test;
@@ -140,7 +141,7 @@ class RunFilesTest {
 
     @Test
     void configRoundTripsThroughJson() {
-        TrainConfig c = new TrainConfig("/d", null, 0.15, 5, null, "custom", List.of(1, 1, 1, 1), 2, "bit", "minus1-1", null,
+        TrainConfig c = new TrainConfig("/d", null, 0.15, 5, null, "custom", List.of(1, 1, 1, 1), 2, "bit", Preprocessing.MINUS1_1, null,
                 false, true, 0, 0, 0, false,
                 64, 4, 16, Schedule.bit(new int[] {10, 20, 30, 40, 50}, 0.003 * 64 / 512), 0.1, 32, 28, true,
                 TrainConfig.Mode.FROZEN_BACKBONE, 0, 1.0, "sgd", 10, 5, 3, 123456789L, 2, "cpu");
@@ -148,13 +149,13 @@ class RunFilesTest {
         Map<String, Object> parsed = (Map<String, Object>) Json.parse(Json.pretty(c.toMap()));
         assertEquals(c, TrainConfig.fromMap(parsed, "config.json"));
         TrainConfig e0 = new TrainConfig("/d", "/v", null, null, "/w.npz", "efficientnet-b0", List.of(), 0, "torchvision",
-                "imagenet-mean-std", 1e-5, false, true, 0.15, 0.1, 0.1, true, 8, 1, 8, Schedule.constant(30, 1e-4), 0, 64, 64,
+                Preprocessing.keras(new double[] {0.4, 0.5, 0.6}, new double[] {0.05, 0.06, 0.07}, true), 1e-5, false, true, 0.15, 0.1, 0.1, true, 8, 1, 8, Schedule.constant(30, 1e-4), 0, 64, 64,
                 false, TrainConfig.Mode.UNFREEZE_TOP, 20, 1.0, "adam", 10, 10, 0, 7, 2, "cpu");
         @SuppressWarnings("unchecked")
         Map<String, Object> parsedE = (Map<String, Object>) Json.parse(Json.pretty(e0.toMap()));
         assertEquals(e0, TrainConfig.fromMap(parsedE, "config.json"));
         // A config.json written before these keys existed reads with the values such runs had.
-        for (String k : List.of("convention", "preprocessing", "bn_eps", "random_rotation", "random_translation",
+        for (String k : List.of("convention", "preprocessing", "input_mean", "input_std", "bn_eps", "random_rotation", "random_translation",
                 "random_contrast", "unfreeze_top", "optimizer")) {
             parsed.remove(k);
         }

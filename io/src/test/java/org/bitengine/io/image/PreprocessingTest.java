@@ -1,4 +1,4 @@
-package org.bitengine.models.registry;
+package org.bitengine.io.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

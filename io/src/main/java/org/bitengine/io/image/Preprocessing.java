@@ -1,4 +1,4 @@
-package org.bitengine.models.registry;
+package org.bitengine.io.image;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -95,13 +95,15 @@ public record Preprocessing(String name, double[] mean, double[] std) {
      */
     public void applyInPlace(float[] rgb) {
         if (rgb.length % 3 != 0) throw new IllegalArgumentException("preprocessing: " + rgb.length + " values are not RGB triples");
-        double[] scale = new double[3], shift = new double[3];
+        // float32 x / 255, then (t − mean) / std, each rounded: what torchvision's ToTensor and Normalize
+        // compute, so BiT's and torchvision's inputs are bit-identical to the reference pipelines'.
+        float[] m = new float[3], s = new float[3];
         for (int c = 0; c < 3; c++) {
-            scale[c] = 1.0 / (255.0 * std[c]);
-            shift[c] = -mean[c] / std[c];
+            m[c] = (float) mean[c];
+            s[c] = (float) std[c];
         }
         for (int i = 0; i < rgb.length; i += 3) {
-            for (int c = 0; c < 3; c++) rgb[i + c] = (float) (rgb[i + c] * scale[c] + shift[c]);
+            for (int c = 0; c < 3; c++) rgb[i + c] = (rgb[i + c] / 255f - m[c]) / s[c];
         }
     }
 
