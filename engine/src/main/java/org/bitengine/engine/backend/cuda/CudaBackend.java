@@ -113,6 +113,15 @@ public final class CudaBackend implements Backend {
         driver.synchronize(stream);
     }
 
+    /**
+     * Frees the device memory cached for reuse (not the memory of live tensors), e.g. before another
+     * backend or process needs the GPU.
+     */
+    public void releaseCachedMemory() {
+        enter();
+        allocator.trim();
+    }
+
     /** Bytes of device memory held by live tensors, and cached for reuse. */
     public long[] memoryInUse() {
         return new long[] {allocator.liveBytes(), allocator.cachedBytes()};
