@@ -39,8 +39,11 @@ public final class Cudnn {
     private static final int FORMAT_NHWC = 1;
     private static final int DATA_FLOAT = 0;
     private static final int CROSS_CORRELATION = 1;
-    /** cudnnMathType_t: DEFAULT permits TF32 tensor cores on Ampere and newer; FMA forbids them. */
-    private static final int MATH_DEFAULT = 0, MATH_FMA = 3;
+    /**
+     * cudnnMathType_t: DEFAULT permits TF32 tensor cores on Ampere and newer; TENSOR_OP and
+     * TENSOR_OP_ALLOW_CONVERSION ask for tensor cores; FMA forbids them.
+     */
+    private static final int MATH_DEFAULT = 0, MATH_TENSOR_OP = 1, MATH_TENSOR_OP_ALLOW_CONVERSION = 2, MATH_FMA = 3;
     /** Every algorithm cuDNN has for one direction fits in this many results (8 forward, 6 and 7 backward). */
     private static final int MAX_ALGOS = 8;
     /**
@@ -197,8 +200,9 @@ public final class Cudnn {
     /**
      * Times every algorithm for {@code direction} on this shape (cuDNN runs them, with scratch
      * memory it allocates itself) and returns the fastest that succeeded and needs at most
-     * {@code workspaceLimit} bytes. When TF32 is not allowed, only algorithms measured in FMA math
-     * qualify.
+     * {@code workspaceLimit} bytes. When TF32 is not allowed, the search runs with the descriptor in
+     * FMA math (set by {@link #describe}), the descriptor stays so, and a result reported with a
+     * tensor-op math type is passed over.
      */
     public Algorithm find(ConvDescriptors d, Direction direction, long workspaceLimit, boolean allowTf32) {
         try (Arena a = Arena.ofConfined()) {
@@ -216,7 +220,8 @@ public final class Cudnn {
                 int status = perf.get(JAVA_INT, base + PERF_STATUS);
                 long memory = perf.get(JAVA_LONG, base + PERF_MEMORY);
                 int math = perf.get(JAVA_INT, base + PERF_MATH);
-                if (status != 0 || memory > workspaceLimit || (!allowTf32 && math != MATH_FMA)) continue;
+                boolean tensorOps = math == MATH_TENSOR_OP || math == MATH_TENSOR_OP_ALLOW_CONVERSION;
+                if (status != 0 || memory > workspaceLimit || (!allowTf32 && tensorOps)) continue;
                 return new Algorithm(perf.get(JAVA_INT, base + PERF_ALGO), memory, math);
             }
             throw new BitEngineException("cuDNN has no usable " + direction.name().toLowerCase()
