@@ -55,7 +55,7 @@ class NativeLibrariesTest {
 
     @Test
     void aFileThatIsNotALibraryIsReportedAsFoundButNotOpened(@TempDir Path tmp) throws IOException {
-        Files.writeString(tmp.resolve("libbitengine_fake.so.1"), "not an ELF file");
+        Files.createFile(tmp.resolve("libbitengine_fake.so.1")); // empty: not an ELF file
         String old = System.getProperty(NativeLibraries.PROPERTY);
         System.setProperty(NativeLibraries.PROPERTY, tmp.toString());
         try {

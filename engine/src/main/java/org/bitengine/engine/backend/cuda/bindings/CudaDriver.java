@@ -34,7 +34,7 @@ import org.bitengine.engine.BitEngineException;
 public final class CudaDriver {
 
     /** CUDA_ERROR_OUT_OF_MEMORY. */
-    public static final int ERROR_OUT_OF_MEMORY = 2;
+    private static final int ERROR_OUT_OF_MEMORY = 2;
     /** CUDA_ERROR_NO_DEVICE. */
     private static final int ERROR_NO_DEVICE = 100;
     /** CUDA_ERROR_UNSUPPORTED_PTX_VERSION: the PTX was made by a newer toolkit than the driver knows. */
@@ -43,14 +43,12 @@ public final class CudaDriver {
     public static final int STREAM_NON_BLOCKING = 1;
     /** CU_EVENT_DISABLE_TIMING: lighter events, used only for ordering. */
     public static final int EVENT_DISABLE_TIMING = 2;
-    /** CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT. */
-    public static final int ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 
     private static final Linker LINKER = Linker.nativeLinker();
 
     private final String origin;
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
-            cuDeviceTotalMem, cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuStreamCreate,
+            cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuStreamCreate,
             cuStreamSynchronize, cuStreamWaitEvent, cuEventCreate, cuEventRecord, cuEventSynchronize,
             cuEventDestroy, cuMemAlloc, cuMemFree, cuMemGetInfo, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync,
             cuMemcpyDtoDAsync, cuMemsetD32Async, cuMemHostAlloc, cuMemFreeHost, cuModuleLoadData,
@@ -64,8 +62,6 @@ public final class CudaDriver {
         cuDeviceGetCount = bind(s, "cuDeviceGetCount", ADDRESS);
         cuDeviceGet = bind(s, "cuDeviceGet", ADDRESS, JAVA_INT);
         cuDeviceGetName = bind(s, "cuDeviceGetName", ADDRESS, JAVA_INT, JAVA_INT);
-        cuDeviceTotalMem = bind(s, "cuDeviceTotalMem_v2", ADDRESS, JAVA_INT);
-        cuDeviceGetAttribute = bind(s, "cuDeviceGetAttribute", ADDRESS, JAVA_INT, JAVA_INT);
         cuDevicePrimaryCtxRetain = bind(s, "cuDevicePrimaryCtxRetain", ADDRESS, JAVA_INT);
         cuCtxSetCurrent = bind(s, "cuCtxSetCurrent", JAVA_LONG);
         cuStreamCreate = bind(s, "cuStreamCreate", ADDRESS, JAVA_INT);
@@ -161,26 +157,6 @@ public final class CudaDriver {
             MemorySegment out = a.allocate(256);
             check((int) cuDeviceGetName.invokeExact(out, 256, device), "cuDeviceGetName");
             return out.getString(0, StandardCharsets.UTF_8);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public long deviceTotalMemory(int device) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(JAVA_LONG);
-            check((int) cuDeviceTotalMem.invokeExact(out, device), "cuDeviceTotalMem_v2");
-            return out.get(JAVA_LONG, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public int deviceAttribute(int device, int attribute) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(JAVA_INT);
-            check((int) cuDeviceGetAttribute.invokeExact(out, attribute, device), "cuDeviceGetAttribute(" + attribute + ")");
-            return out.get(JAVA_INT, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
