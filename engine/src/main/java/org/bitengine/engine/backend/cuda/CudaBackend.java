@@ -73,7 +73,7 @@ public final class CudaBackend implements Backend {
         this.context = driver.retainPrimaryContext(device);
         enter();
         this.stream = driver.createStream(CudaDriver.STREAM_NON_BLOCKING);
-        this.allocator = new DeviceAllocator(driver, name + " (" + deviceName + ")");
+        this.allocator = new DeviceAllocator(driver, name + " (" + deviceName + ")", stream);
         this.kernels = new KernelLauncher(driver, stream);
         this.cublas = Cublas.open(stream, options.allowTf32());
         this.cudnn = Cudnn.open(stream);

@@ -37,13 +37,16 @@ final class DeviceAllocator {
 
     private final CudaDriver driver;
     private final String device;
+    /** The stream all work using these blocks is queued on; drained before cached blocks are freed. */
+    private final long stream;
     private final Map<Long, ArrayDeque<Long>> free = new HashMap<>();
     private long cachedBytes;
     private long liveBytes;
 
-    DeviceAllocator(CudaDriver driver, String device) {
+    DeviceAllocator(CudaDriver driver, String device, long stream) {
         this.driver = driver;
         this.device = device;
+        this.stream = stream;
     }
 
     static long sizeClass(long bytes) {
@@ -113,6 +116,10 @@ final class DeviceAllocator {
      * algorithm search, which allocates its own scratch memory. The context must be current.
      */
     synchronized void trim() {
+        if (free.isEmpty()) return;
+        // A cached block may still be read by queued kernels (blocks come back as soon as their
+        // last use is queued); the stream must have finished before the memory leaves the process.
+        driver.synchronize(stream);
         for (Map.Entry<Long, ArrayDeque<Long>> e : free.entrySet()) {
             for (long address : e.getValue()) driver.free(address);
         }
