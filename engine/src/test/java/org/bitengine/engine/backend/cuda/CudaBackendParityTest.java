@@ -89,9 +89,9 @@ class CudaBackendParityTest {
 
     // ---- convolution ----------------------------------------------------------------------------
 
-    private record ConvCase(String name, int[] x, int[] w, ConvSpec spec) {}
+    record ConvCase(String name, int[] x, int[] w, ConvSpec spec) {}
 
-    private static final ConvCase[] CONVS = {
+    static final ConvCase[] CONVS = {
             new ConvCase("root 7x7/2 pad 3", new int[] {2, 32, 32, 3}, new int[] {7, 7, 3, 64}, ConvSpec.of(2, 3)),
             new ConvCase("3x3/1 pad 1", new int[] {2, 16, 16, 64}, new int[] {3, 3, 64, 64}, ConvSpec.of(1, 1)),
             new ConvCase("3x3/2 pad 1 (stride on the 3x3)", new int[] {2, 16, 16, 64}, new int[] {3, 3, 64, 64}, ConvSpec.of(2, 1)),
