@@ -6,8 +6,11 @@
 #pragma once
 
 // Threads per block of every reduction kernel. A power of two (the tree below halves it), and
-// the launcher in CudaBackend uses the same number (REDUCE_THREADS).
+// the launcher in CudaBackend uses the same number (REDUCE_THREADS). Overridable only for the
+// engine tests' CPU emulation of the kernels, which runs blocks with fewer threads.
+#ifndef BE_REDUCE_THREADS
 #define BE_REDUCE_THREADS 256
+#endif
 
 // Sums a and b over the block; thread 0 receives both totals. Every thread of the block must
 // call it (it synchronises), and the block must have BE_REDUCE_THREADS threads.
