@@ -59,10 +59,14 @@ class EfficientNetStepCudaTest {
         Run onGpu = run(gpu, images, labels);
         assertClose("training-mode loss", new double[] {onGpu.loss()}, new double[] {cpu.loss()}, 1e-4, 1e-4);
         Map<String, Tensor> pc = cpu.model().parameters(), pg = onGpu.model().parameters();
+        // A BatchNorm bias followed by another BatchNorm has a gradient that is zero but for rounding;
+        // such tensors are held to a floor of 1e-5 of the model's largest gradient.
+        double largestGradient = 0;
+        for (Tensor p : pc.values()) if (p.grad() != null) largestGradient = Math.max(largestGradient, maxAbs(p.grad().toDoubleArray()));
         for (String key : pc.keySet()) {
             if (pc.get(key).grad() == null) continue;
             double[] ref = pc.get(key).grad().toDoubleArray();
-            assertClose("gradient " + key, pg.get(key).grad().toDoubleArray(), ref, 1e-3 * Math.max(1e-12, maxAbs(ref)), 0);
+            assertClose("gradient " + key, pg.get(key).grad().toDoubleArray(), ref, 1e-3 * maxAbs(ref) + 1e-5 * largestGradient, 0);
         }
         var bnCpu = cpu.model().batchNorms();
         var bnGpu = onGpu.model().batchNorms();
