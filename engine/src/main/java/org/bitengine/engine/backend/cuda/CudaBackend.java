@@ -658,7 +658,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor sum(Tensor x) {
         requireF32("sum", x);
-        int blocks = (int) Math.clamp((x.size() + KernelLauncher.REDUCE_THREADS - 1) / KernelLauncher.REDUCE_THREADS, 1, 1024);
+        int blocks = Math.clamp((x.size() + KernelLauncher.REDUCE_THREADS - 1L) / KernelLauncher.REDUCE_THREADS, 1, 1024);
         DeviceAllocator.Block partial = allocator.allocate((long) blocks * Double.BYTES);
         kernels.blocks(CudaKernel.SUM_PARTIAL, blocks, address(x), partial.address(), (long) x.size());
         Tensor y = allocate(DType.F32, Shape.scalar());

@@ -32,6 +32,8 @@ import org.bitengine.kernels.Kernels;
  * the real suite runs instead), no C++ compiler, no cuda.h, no kernel sources next to the build, or no PTX (the backend loads the PTX modules and
  * checks every kernel name against them before any launch).
  */
+// Native access is what this class is for (the JVM runs with --enable-native-access).
+@SuppressWarnings("restricted")
 final class FakeGpu {
 
     private static CudaBackend backend;

@@ -25,6 +25,8 @@ import org.bitengine.engine.BitEngineException;
  * JCublas is not used because its 12.6 build links {@code libcublas.so.12} by versioned symbols and
  * so does not load where only cuBLAS 13 is installed (DESIGN.md §3).
  */
+// Native access is what this class is for (the JVM runs with --enable-native-access).
+@SuppressWarnings("restricted")
 public final class Cublas {
 
     /** cublasOperation_t. */

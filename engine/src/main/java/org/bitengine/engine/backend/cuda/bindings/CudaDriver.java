@@ -31,6 +31,8 @@ import org.bitengine.engine.BitEngineException;
  * {@code long}s. A failing call throws {@link BitEngineException} naming the call and CUDA's error
  * name and description.
  */
+// Native access is what this class is for (the JVM runs with --enable-native-access).
+@SuppressWarnings("restricted")
 public final class CudaDriver {
 
     /** CUDA_ERROR_OUT_OF_MEMORY. */

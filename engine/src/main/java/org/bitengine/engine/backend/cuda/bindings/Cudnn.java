@@ -34,6 +34,8 @@ import org.bitengine.engine.BitEngineException;
  * filter gradients back) with the {@code transpose2d_f32} kernel. JCudnn is not used because its
  * newest build links {@code libcudnn.so.8} (DESIGN.md §3).
  */
+// Native access is what this class is for (the JVM runs with --enable-native-access).
+@SuppressWarnings("restricted")
 public final class Cudnn {
 
     private static final int FORMAT_NHWC = 1;

@@ -37,6 +37,8 @@ import org.bitengine.engine.BitEngineException;
  * When nothing is found, the exception's one line names the file names tried and every place
  * looked in, so the user can see at once which directory to add to {@value #ENV}.
  */
+// Native access is what this class is for (the JVM runs with --enable-native-access).
+@SuppressWarnings("restricted")
 public final class NativeLibraries {
 
     /** System property naming extra library directories; wins over {@link #ENV}. */
