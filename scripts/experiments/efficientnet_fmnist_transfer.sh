@@ -5,6 +5,7 @@
 #   2. Keras way, phase 1: --freeze-backbone, a new head on features computed once
 #   3. Keras way, phase 2: --unfreeze-top 20 from phase 1's weights, BatchNorm frozen, Keras augmentations
 #   4. baseline: B0 from a random init trained on the target data alone, as many steps as phase 2
+#   5. ablations: phase 2 without the Keras augmentations; every layer fine-tuned (BatchNorm training)
 # usage: scripts/experiments/efficientnet_fmnist_transfer.sh WORK_DIR [JAR]   (a finished step is not rerun)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,3 +25,7 @@ run target-top20 --weights target-frozen/weights.npz --keep-head --data target_t
     --unfreeze-top 20 --keras-augment --batch 32 --steps 300 --schedule constant --optimizer adam --lr 1e-4 --eval-every 100
 run target-scratch --model efficientnet-b0 --data target_train.npz --val target_test.npz "${COMMON[@]}" \
     --batch 32 --steps 300 --schedule bit --optimizer adam --lr 0.002 --eval-every 100
+run target-top20-noaug --weights target-frozen/weights.npz --keep-head --data target_train.npz --val target_test.npz "${COMMON[@]}" \
+    --unfreeze-top 20 --batch 32 --steps 300 --schedule constant --optimizer adam --lr 1e-4 --eval-every 100
+run target-full --weights target-frozen/weights.npz --keep-head --data target_train.npz --val target_test.npz "${COMMON[@]}" \
+    --batch 32 --steps 300 --schedule constant --optimizer adam --lr 1e-4 --eval-every 100

@@ -28,4 +28,40 @@ __global__ void sgd_momentum_f32(float* param, const float* grad, float* buf,
     }
 }
 
+// Adam as torch.optim.Adam computes it (no weight decay, no AMSGrad), step t >= 1:
+//   m = beta1 * m + (1 - beta1) * g
+//   v = beta2 * v + (1 - beta2) * g^2
+//   param -= step_size * m / (sqrt(v) / sqrt_correction + eps)
+// with step_size = lr / (1 - beta1^t) and sqrt_correction = sqrt(1 - beta2^t) computed on the host
+// in double, as PyTorch does.
+//   param: [n] float32, updated in place; grad: [n] float32 (read only)
+//   m, v:  [n] float32, first and second moment, zero before the first step, updated in place
+__global__ void adam_f32(float* param, const float* grad, float* m, float* v, float step_size, float beta1,
+                         float beta2, float eps, float sqrt_correction, long long n) {
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const float g = grad[i];
+        const float mi = beta1 * m[i] + (1.0f - beta1) * g;
+        const float vi = beta2 * v[i] + (1.0f - beta2) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        param[i] -= step_size * mi / (sqrtf(vi) / sqrt_correction + eps);
+    }
+}
+
+// RMSprop as torch.optim.RMSprop computes it (not centred, no momentum, no weight decay):
+//   v = alpha * v + (1 - alpha) * g^2
+//   param -= lr * g / (sqrt(v) + eps)
+//   param: [n] float32, updated in place; grad: [n] float32 (read only)
+//   v:     [n] float32, zero before the first step, updated in place
+__global__ void rmsprop_f32(float* param, const float* grad, float* v, float lr, float alpha, float eps, long long n) {
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const float g = grad[i];
+        const float vi = alpha * v[i] + (1.0f - alpha) * g * g;
+        v[i] = vi;
+        param[i] -= lr * g / (sqrtf(vi) + eps);
+    }
+}
+
 }  // extern "C"

@@ -27,6 +27,11 @@ public interface Classifier extends Module {
     /** Every parameter by its checkpoint key, in module order. */
     Map<String, Tensor> parameters();
 
+    /** The backend the parameters live on; inputs must be put there. */
+    default org.bitengine.engine.backend.Backend backend() {
+        return parameters().values().iterator().next().backend();
+    }
+
     /** The keys of the head's parameters (the ones a new head replaces); a subset of {@link #parameters()}. */
     List<String> headParameterKeys();
 

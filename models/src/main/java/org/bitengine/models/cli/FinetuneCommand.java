@@ -64,7 +64,7 @@ final class FinetuneCommand implements Runnable {
     @Option(names = "--width", paramLabel = "W", description = "Width factor of the custom ResNet-v2 (default: 1).")
     Integer width;
 
-    @Option(names = "--device", paramLabel = "DEV", description = "auto, cpu or cuda (default: auto).")
+    @Option(names = "--device", paramLabel = "DEV", description = "auto, cpu, cuda or cuda:N (default: auto: the first GPU when CUDA, cuDNN and cuBLAS load, else the CPU).")
     String device;
 
     @Option(names = "--keep-head", description = "Keep the checkpoint's head when it fits the classes (default: a new zero head).")

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.engine.backend.Backend;
+import org.bitengine.engine.backend.Devices;
 import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.AtomicFile;
@@ -70,18 +72,18 @@ public final class Finetune {
                     + " is a BiT model: fine-tune all of it (the default) or only its head (--freeze-backbone)");
         }
         RunDir.checkNew(o.out(), o.overwrite());
-        String device = device(o.device());
+        Devices.Selection device = device(o.device() == null ? "auto" : o.device());
         if (o.threads() != null) CpuParallel.setThreads(o.threads());
         long seed = o.seed() == null ? 0 : o.seed();
 
         TrainData data = TrainData.open(o.data().toString(), o.val() == null ? null : o.val().toString(), o.valSplit(),
                 o.examplesPerClass(), seed, warnings, this::print);
-        Resolved r = resolve(o, id, data, device, seed);
+        Resolved r = resolve(o, id, data, device.backend().name(), seed);
         TrainConfig cfg = r.config();
         if (cfg.earlyStopPatience() > 0 && data.val() == null) {
             throw new BitEngineException("--early-stop-patience needs validation data; give --val PATH or --val-split 0.1");
         }
-        RunModel built = RunModel.buildNew(cfg, data.train().classes().size(), this::print);
+        RunModel built = RunModel.buildNew(cfg, data.train().classes().size(), device.backend(), this::print);
 
         printConfig(cfg, data, built, r.sources(), o.out());
         RunDir run = new RunDir(o.out());
@@ -119,6 +121,7 @@ public final class Finetune {
                     + " threads: the result will not be bit-identical to an uninterrupted run");
         }
         CpuParallel.setThreads(threads != null ? threads : cfg.threads());
+        Backend backend = device(cfg.device()).backend();
 
         TrainData data = TrainData.open(cfg.data(), cfg.val(), cfg.valSplit(), cfg.examplesPerClass(), cfg.seed(), warnings, s -> {});
         checkSameData(json, data, run.config());
@@ -130,7 +133,7 @@ public final class Finetune {
         TrainState state = null;
         if (latest == null) {
             print("resuming " + dir + ": no checkpoint yet, starting again from step 0");
-            built = RunModel.buildNew(cfg, classes, this::print);
+            built = RunModel.buildNew(cfg, classes, backend, this::print);
             MetricsFile.truncateForResume(run.metrics(), 0);
         } else {
             state = TrainState.read(latest.state());
@@ -138,7 +141,7 @@ public final class Finetune {
                 throw new BitEngineException(latest.state() + ": holds step " + state.step() + " and seed " + state.seed()
                         + ", expected step " + latest.step() + " and seed " + cfg.seed() + "; the run directory was modified");
             }
-            built = RunModel.fromCheckpoint(cfg, classes, latest.weights());
+            built = RunModel.fromCheckpoint(cfg, classes, latest.weights(), backend);
             MetricsFile.truncateForResume(run.metrics(), latest.step());
             print("resuming " + dir + " from " + latest.dir().getFileName() + " (step " + latest.step() + " of "
                     + cfg.schedule().totalSteps() + ")");
@@ -297,18 +300,16 @@ public final class Finetune {
         if (v != null && v < 0) throw new BitEngineException(flag + " must be 0 or more, got " + v);
     }
 
-    private String device(String d) {
-        String device = d == null ? "auto" : d.toLowerCase(Locale.ROOT);
-        return switch (device) {
-            case "cpu" -> "cpu";
-            case "auto" -> {
-                print("device: cpu (--device auto: this build has no CUDA backend yet)");
-                yield "cpu";
-            }
-            case "cuda" -> throw new BitEngineException("--device cuda: this build of bit-engine has no CUDA backend yet;"
-                    + " use --device cpu (or auto)");
-            default -> throw new BitEngineException("--device must be auto, cpu or cuda, got '" + d + "'");
-        };
+    /** The backend {@code --device} names; with {@code auto} on a machine without a usable GPU, one line says why. */
+    private Devices.Selection device(String spec) {
+        Devices.Selection s;
+        try {
+            s = Devices.select(spec);
+        } catch (BitEngineException e) {
+            throw new BitEngineException("--device " + spec + ": " + e.getMessage());
+        }
+        if (s.fellBack()) print("device (--device auto): " + s.reason());
+        return s;
     }
 
     // ---------------------------------------------------------------------------------------------

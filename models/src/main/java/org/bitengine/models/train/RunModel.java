@@ -8,7 +8,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 import org.bitengine.engine.BitEngineException;
-import org.bitengine.engine.backend.cpu.CpuBackend;
+import org.bitengine.engine.backend.Backend;
 import org.bitengine.engine.nn.LoadReport;
 import org.bitengine.engine.nn.ParameterStore;
 import org.bitengine.engine.nn.WeightSource;
@@ -38,12 +38,11 @@ import org.bitengine.models.registry.Models;
 record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
 
     /** The model a new run starts from. */
-    static RunModel buildNew(TrainConfig cfg, int classes, Consumer<String> print) {
-        CpuBackend cpu = CpuBackend.get();
+    static RunModel buildNew(TrainConfig cfg, int classes, Backend backend, Consumer<String> print) {
         if (cfg.weights() == null) {
             Classifier model = cfg.efficientNet()
-                    ? new EfficientNet(efficientNetConfig(cfg, classes), ParameterStore.random(cpu, cfg.seed()))
-                    : new BitResNet(new BitConfig(cfg.blockUnits(), cfg.width(), classes, true), ParameterStore.random(cpu, cfg.seed()));
+                    ? new EfficientNet(efficientNetConfig(cfg, classes), ParameterStore.random(backend, cfg.seed()))
+                    : new BitResNet(new BitConfig(cfg.blockUnits(), cfg.width(), classes, true), ParameterStore.random(backend, cfg.seed()));
             print.accept("note: no --weights, so the model starts from a random initialisation (seed " + cfg.seed()
                     + "); fine-tuning wants pretrained weights, e.g. BiT-M-R50x1.npz from https://storage.googleapis.com/bit_models/"
                     + " or an EfficientNet converted with bit-engine convert");
@@ -67,7 +66,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
                 arch = c.withHead(classes, !cfg.keepHead());
             }
             WeightSource source = cfg.keepHead() ? weights : withoutKeys(weights, new HashSet<>(headKeys));
-            ParameterStore store = ParameterStore.from(cpu, source, cfg.seed());
+            ParameterStore store = ParameterStore.from(backend, source, cfg.seed());
             Classifier model = arch instanceof BitConfig b ? new BitResNet(b, store) : new EfficientNet((EfficientNetConfig) arch, store);
             LoadReport report = store.report();
             List<String> missing = report.missing().stream().filter(k -> cfg.keepHead() || !headKeys.contains(k)).toList();
@@ -90,9 +89,9 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
     }
 
     /** The model of a checkpoint written by this run (all keys, the run's architecture and classes). */
-    static RunModel fromCheckpoint(TrainConfig cfg, int classes, Path weightsFile) {
+    static RunModel fromCheckpoint(TrainConfig cfg, int classes, Path weightsFile, Backend backend) {
         try (NpzWeights weights = NpzWeights.open(weightsFile)) {
-            ParameterStore store = ParameterStore.from(CpuBackend.get(), weights, cfg.seed());
+            ParameterStore store = ParameterStore.from(backend, weights, cfg.seed());
             Classifier model = cfg.efficientNet() ? new EfficientNet(efficientNetConfig(cfg, classes), store)
                     : new BitResNet(new BitConfig(cfg.blockUnits(), cfg.width(), classes, false), store);
             if (!store.report().isComplete()) {

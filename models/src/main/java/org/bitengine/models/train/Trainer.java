@@ -14,7 +14,9 @@ import java.util.function.Consumer;
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.autograd.Ops;
 import org.bitengine.engine.autograd.Tape;
+import org.bitengine.engine.backend.Backend;
 import org.bitengine.engine.optim.Optimizer;
+import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.AtomicFile;
@@ -64,6 +66,7 @@ final class Trainer {
 
     private final TrainConfig cfg;
     private final Classifier model;
+    private final Backend backend;
     private final Map<String, NpyArray> meta;
     private final TrainData data;
     private final RunDir run;
@@ -90,6 +93,7 @@ final class Trainer {
             Integer stopAfterStep, boolean terminal) {
         this.cfg = cfg;
         this.model = built.model();
+        this.backend = model.backend();
         this.meta = built.meta();
         this.data = data;
         this.run = run;
@@ -211,11 +215,11 @@ final class Trainer {
             return s;
         }
 
-        Tensor tensor(float[] values) {
+        Tensor tensor(float[] values, Backend backend) {
             int[] dims = new int[exampleShape.length + 1];
             dims[0] = n;
             System.arraycopy(exampleShape, 0, dims, 1, exampleShape.length);
-            return Tensor.of(values, dims);
+            return backend.fromHost(values, Shape.of(dims));
         }
     }
 
@@ -261,11 +265,12 @@ final class Trainer {
                     } else {
                         soft = null;
                     }
-                    Tensor target = soft == null ? Tensor.ofInts(m.labels(), m.n()) : Tensor.of(soft, m.n(), classesCount);
+                    Tensor target = soft == null ? backend.fromHost(m.labels(), Shape.of(m.n()))
+                            : backend.fromHost(toFloats(soft), Shape.of(m.n(), classesCount));
                     model.trainMode(new SplittableRandom(MixUp.mix64(MixUp.mix64(cfg.seed() ^ 0x44524F504F5554L) + (long) step * split + j)),
                             cfg.mode() == TrainConfig.Mode.UNFREEZE_TOP);
                     try (Tape tape = Tape.record()) {
-                        Tensor loss = Ops.mean(Ops.softmaxCrossEntropy(net.apply(m.tensor(x)), target));
+                        Tensor loss = Ops.mean(Ops.softmaxCrossEntropy(net.apply(m.tensor(x, backend)), target));
                         double value = loss.item();
                         if (!Double.isFinite(value)) throw diverged(value, lr, j);
                         lossSum += value;
@@ -462,7 +467,7 @@ final class Trainer {
             try (BatchLoader loader = new BatchLoader(d, Transforms.eval(cfg.crop(), scaling), cfg.evalBatch(), false, false,
                     cfg.seed(), threads, 2, warnings)) {
                 loader.forEachBatchOfOneEpoch(b -> {
-                    float[] f = model.features(Tensor.of(slice(b), b.n(), b.height(), b.width(), 3)).toFloatArray();
+                    float[] f = model.features(model.backend().fromHost(slice(b), Shape.of(b.n(), b.height(), b.width(), 3))).toFloatArray();
                     System.arraycopy(f, 0, feats, count[0] * dim, b.n() * dim);
                     System.arraycopy(b.labels(), 0, labels, count[0], b.n());
                     count[0] += b.n();
@@ -513,6 +518,13 @@ final class Trainer {
         }
     }
 
+    /** MixUp's soft targets, in the float32 every backend computes the loss in. */
+    private static float[] toFloats(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+        return f;
+    }
+
     static float[] slice(Batch b) {
         int len = b.n() * b.height() * b.width() * 3;
         return b.x().length == len ? b.x() : java.util.Arrays.copyOf(b.x(), len);
@@ -554,7 +566,7 @@ final class Trainer {
             Evaluation e = new Evaluation(classes);
             if (loader != null) {
                 loader.forEachBatchOfOneEpoch(b -> {
-                    Tensor logits = model.forward(Tensor.of(slice(b), b.n(), b.height(), b.width(), 3));
+                    Tensor logits = model.forward(model.backend().fromHost(slice(b), Shape.of(b.n(), b.height(), b.width(), 3)));
                     e.add(logits.toFloatArray(), b.labels(), b.n());
                 });
             } else if (features != null) {
@@ -562,7 +574,7 @@ final class Trainer {
                 for (int start = 0; start < features.n(); start += batch) {
                     int n = Math.min(batch, features.n() - start);
                     float[] x = java.util.Arrays.copyOfRange(features.features(), start * dim, (start + n) * dim);
-                    Tensor logits = model.head(Tensor.of(x, n, dim));
+                    Tensor logits = model.head(model.backend().fromHost(x, Shape.of(n, dim)));
                     e.add(logits.toFloatArray(), java.util.Arrays.copyOfRange(features.labels(), start, start + n), n);
                 }
             }

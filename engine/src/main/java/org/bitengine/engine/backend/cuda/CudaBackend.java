@@ -850,6 +850,30 @@ public final class CudaBackend implements Backend {
                 (float) momentum, (long) param.size());
     }
 
+    @Override
+    public void adamInPlace(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+                            long t) {
+        if (t < 1) throw new IllegalArgumentException("Adam's step count starts at 1, got " + t);
+        requireF32("adamInPlace", param, grad, m, v);
+        sameShape(param, grad, "adamInPlace");
+        sameShape(param, m, "adamInPlace");
+        sameShape(param, v, "adamInPlace");
+        // The bias corrections in double on the host, as PyTorch computes them (and as the CPU backend does).
+        double stepSize = lr / (1 - Math.pow(beta1, t));
+        double sqrtCorrection = Math.sqrt(1 - Math.pow(beta2, t));
+        kernels.elementwise(CudaKernel.ADAM, param.size(), address(param), address(grad), address(m), address(v),
+                (float) stepSize, (float) beta1, (float) beta2, (float) eps, (float) sqrtCorrection, (long) param.size());
+    }
+
+    @Override
+    public void rmspropInPlace(Tensor param, Tensor grad, Tensor v, double lr, double alpha, double eps) {
+        requireF32("rmspropInPlace", param, grad, v);
+        sameShape(param, grad, "rmspropInPlace");
+        sameShape(param, v, "rmspropInPlace");
+        kernels.elementwise(CudaKernel.RMSPROP, param.size(), address(param), address(grad), address(v), (float) lr,
+                (float) alpha, (float) eps, (long) param.size());
+    }
+
     // ---- helpers ---------------------------------------------------------------------------
 
     /** Makes this backend's context current on the calling thread, once per thread. */

@@ -63,7 +63,9 @@ enum CudaKernel {
     XENT_HARD_BWD("loss", "xent_hard_bwd_f32", Arg.PTR, Arg.PTR, Arg.PTR, Arg.PTR, Arg.I32, Arg.I32),
     XENT_SOFT_BWD("loss", "xent_soft_bwd_f32", Arg.PTR, Arg.PTR, Arg.PTR, Arg.PTR, Arg.I32, Arg.I32),
     // sgd.cu
-    SGD_MOMENTUM("sgd", "sgd_momentum_f32", Arg.PTR, Arg.PTR, Arg.PTR, Arg.F32, Arg.F32, Arg.I64);
+    SGD_MOMENTUM("sgd", "sgd_momentum_f32", Arg.PTR, Arg.PTR, Arg.PTR, Arg.F32, Arg.F32, Arg.I64),
+    ADAM("sgd", "adam_f32", Arg.PTR, Arg.PTR, Arg.PTR, Arg.PTR, Arg.F32, Arg.F32, Arg.F32, Arg.F32, Arg.F32, Arg.I64),
+    RMSPROP("sgd", "rmsprop_f32", Arg.PTR, Arg.PTR, Arg.PTR, Arg.F32, Arg.F32, Arg.F32, Arg.I64);
 
     /** A kernel parameter as the launcher passes it and as it appears in PTX. */
     enum Arg {

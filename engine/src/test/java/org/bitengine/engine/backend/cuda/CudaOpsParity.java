@@ -345,4 +345,24 @@ abstract class CudaOpsParity {
         assertClose("momentum after 3 SGD steps", buf, bufG, 1e-6);
     }
 
+    @Test
+    void adamAndRmspropOverThreeSteps() {
+        CudaBackend g = backend();
+        Random r = new Random(12);
+        Tensor p = random(r, -1, 1, 3, 3, 32, 64), m = CPU.zeros(DType.F32, p.shape()), v = CPU.zeros(DType.F32, p.shape());
+        Tensor q = random(r, -1, 1, 3, 3, 32, 64), w = CPU.zeros(DType.F32, q.shape());
+        Tensor pg = gpu(g, p), mg = g.zeros(DType.F32, p.shape()), vg = g.zeros(DType.F32, p.shape());
+        Tensor qg = gpu(g, q), wg = g.zeros(DType.F32, q.shape());
+        for (int step = 1; step <= 3; step++) {
+            Tensor grad = random(r, -1, 1, 3, 3, 32, 64);
+            CPU.adamInPlace(p, grad, m, v, 0.01, 0.9, 0.999, 1e-8, step);
+            g.adamInPlace(pg, gpu(g, grad), mg, vg, 0.01, 0.9, 0.999, 1e-8, step);
+            CPU.rmspropInPlace(q, grad, w, 0.01, 0.9, 1e-8);
+            g.rmspropInPlace(qg, gpu(g, grad), wg, 0.01, 0.9, 1e-8);
+        }
+        assertClose("parameters after 3 Adam steps", p, pg, 1e-5);
+        assertClose("second moment after 3 Adam steps", v, vg, 1e-6);
+        assertClose("parameters after 3 RMSprop steps", q, qg, 1e-5);
+        assertClose("RMSprop average after 3 steps", w, wg, 1e-6);
+    }
 }

@@ -102,7 +102,7 @@ const Entry KERNELS[] = {
     KERNEL(bn_bwd_dx_f32, false), KERNEL(bn_inference_bwd_dx_f32, false), KERNEL(running_stat_update_f32, false),
     KERNEL(sum_partial_f32, true), KERNEL(sum_finish_f32, true), KERNEL(column_sums_partial_f32, false),
     KERNEL(column_sums_finish_f32, false),
-    KERNEL(sgd_momentum_f32, false),
+    KERNEL(sgd_momentum_f32, false), KERNEL(adam_f32, false), KERNEL(rmsprop_f32, false),
     KERNEL(pad2d_f32, false), KERNEL(crop2d_f32, false), KERNEL(maxpool_fwd_f32, false),
     KERNEL(maxpool_bwd_f32, false), KERNEL(global_avg_pool_f32, false), KERNEL(global_avg_pool_bwd_f32, false),
     KERNEL(transpose2d_f32, false),
