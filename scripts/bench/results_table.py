@@ -248,7 +248,8 @@ def gemm_key(r):
     s = r.params["shape"]
     label, dims = s.rsplit("_", 1)
     m, n, k = dims.split("x")
-    return (label, m, n, k)
+    kernel = {"true": "Vector API", "false": "plain Java"}.get(r.params.get("simd"), "–")
+    return (label, kernel, m, n, k)
 
 
 def conv_key(r):
@@ -393,9 +394,13 @@ def main():
         w("## GEMM (`Sgemm.gemm`, C = A·B, row-major, fp32)")
         w("")
         w("Shapes: the im2col products of BiT-R50x1's forward convolutions at 128×128, batch 8 "
-          "(M = 8·OH·OW, N = out channels, K = KH·KW·C), and 1024³. FLOPs = 2·M·N·K.")
+          "(M = 8·OH·OW, N = out channels, K = KH·KW·C), and 1024³. FLOPs = 2·M·N·K. Kernel: `Vector API` is "
+          "`SgemmVector` (JVM started with `--add-modules jdk.incubator.vector`, the default of the benchmarks, "
+          "tests and `torch_compare.py`), `plain Java` the fallback taken without the module "
+          "(`-Dbitengine.simd=false` here); both give bit-identical results.")
         w("")
-        w(pivot(gemm, gemm_key, ["layer", "M", "N", "K"], peak, triad, "flop"))
+        gemm.sort(key=lambda r: (r.params.get("simd") != "true",))
+        w(pivot(gemm, gemm_key, ["layer", "kernel", "M", "N", "K"], peak, triad, "flop"))
         w("")
     conv = [r for r in rows if r.cls == "ConvBenchmark"]
     if conv:

@@ -98,8 +98,8 @@ public final class Sgemm {
         /** Block widths are multiples of this. */
         int nAlign();
 
-        /** Largest block height. */
-        int mc();
+        /** Largest block height for blocks {@code nb} columns wide (a multiple of {@link #mr()}). */
+        int mc(int nb);
 
         /** Largest block width. */
         int nb();
@@ -183,6 +183,11 @@ public final class Sgemm {
         }
     }
 
+    /** Largest B' (floats) transposed up front; the buffer is kept per calling thread, so this bounds it (16 MB). */
+    private static final long TRANSPOSE_B_MAX = 1L << 22;
+    /** Buffer of {@link Plan#transposedB()}, per calling thread. */
+    private static final ThreadLocal<float[][]> BT = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /** One call, in the orientation actually computed: C'(i,j) = Σ_p A'(i,p) B'(p,j), every operand strided. */
     record Plan(BlockKernel kern, int m, int n, int k, float alpha, float beta,
                 float[] a, int aOff, int aRs, int aCs,
@@ -196,7 +201,7 @@ public final class Sgemm {
             int nBlocks = ceilDiv(n, kern.nb());
             int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), na));
             nBlocks = ceilDiv(n, nb);
-            int mBlocks = ceilDiv(m, kern.mc());
+            int mBlocks = ceilDiv(m, kern.mc(nb));
             int mc = roundUp(ceilDiv(m, mBlocks), mr);
             long work = (long) m * n * k;
             int threads = work < PARALLEL_MIN_WORK ? 1 : CpuParallel.threads();
@@ -216,6 +221,18 @@ public final class Sgemm {
                 }
             }
             final int mcF = mc, mbF = ceilDiv(m, mc), jobs = mbF * nBlocks;
+            if (bCs != 1 && mbF > 1 && (long) k * n <= TRANSPOSE_B_MAX) {
+                // B' is packed once per block row of C'; from a transposed source that is a strided
+                // gather each time, so transpose it once into contiguous rows and pack from those.
+                float[] bt = transposedB();
+                new Plan(kern, m, n, k, alpha, beta, a, aOff, aRs, aCs, bt, 0, n, 1, c, cOff, cRs, cCs).runJobs(threads, jobs, mbF, mcF, nb);
+                return;
+            }
+            runJobs(threads, jobs, mbF, mcF, nb);
+        }
+
+        /** Runs jobs 0 .. jobs-1 (block (i, j) of C' is job i + j*mBlocks). */
+        private void runJobs(int threads, int jobs, int mbF, int mcF, int nb) {
             if (threads == 1 || jobs == 1) {
                 for (int job = 0; job < jobs; job++) runJob(job, mbF, mcF, nb);
                 return;
@@ -226,6 +243,28 @@ public final class Sgemm {
             CpuParallel.forRange(0, Math.min(threads, jobs), 1, (from, to) -> {
                 for (int job; (job = next.getAndIncrement()) < jobs; ) runJob(job, mbF, mcF, nb);
             });
+        }
+
+        /**
+         * B' as a row-major {@code [k, n]} array (in a per-thread buffer reused across calls), read from the
+         * transposed source in 32×32 tiles so both sides touch few cache lines at a time.
+         */
+        private float[] transposedB() {
+            float[][] holder = BT.get();
+            long size = (long) k * n;
+            if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
+            float[] t = holder[0];
+            for (int j0 = 0; j0 < n; j0 += 32) {
+                int j1 = Math.min(n, j0 + 32);
+                for (int p0 = 0; p0 < k; p0 += 32) {
+                    int p1 = Math.min(k, p0 + 32);
+                    for (int j = j0; j < j1; j++) {
+                        int src = bOff + j * bCs + p0 * bRs;
+                        for (int p = p0; p < p1; p++, src += bRs) t[p * n + j] = b[src];
+                    }
+                }
+            }
+            return t;
         }
 
         private void runJob(int job, int mBlocks, int mc, int nb) {
@@ -298,7 +337,7 @@ public final class Sgemm {
         }
 
         @Override
-        public int mc() {
+        public int mc(int nb) {
             return MC;
         }
 

@@ -18,7 +18,8 @@ import jdk.incubator.vector.VectorSpecies;
  * plain kernel.
  *
  * <h2>Packing and blocking</h2>
- * A job's block of C' is at most {@code MC × NB}. Per K block of depth {@code KC}, B' is packed into
+ * A job's block of C' is at most {@code NB} columns wide and as tall as fits {@code ACC} floats of
+ * accumulators (at most {@code MC_MAX} rows). Per K block of depth {@code KC}, B' is packed into
  * {@code NR}-wide panels, {@code bp[(j/NR)·kc·NR + p·NR + j%NR]} (≤ KC·NB floats = 256 KB, L2), zero-padded
  * to a whole panel, so the kernel's vector loads need no masks. A' is not packed: the kernel broadcasts
  * A'(i, p) straight from the caller's array through six row offsets and one column stride, which serves
@@ -46,15 +47,20 @@ final class SgemmVector implements Sgemm.BlockKernel {
     private static final int NR = 2 * L;
     /** Depth of a packed K block. */
     private static final int KC = 256;
-    /** Largest block height, a multiple of MR. */
-    private static final int MC = 24 * MR;
+    /**
+     * Capacity of the accumulator block in floats: 144 rows of a 256-wide block (144 KB, L2). Narrower
+     * blocks get proportionally more rows, so B panels are packed for fewer, taller blocks.
+     */
+    private static final int ACC = 24 * MR * 256;
+    /** Largest block height at any width, a multiple of MR: its A rows over one K block (≤ 576 KB) stay in L2. */
+    private static final int MC_MAX = 96 * MR;
     /** Largest block width, a multiple of NR. */
     private static final int NB = Math.max(NR, 256 / NR * NR);
 
     /** Per-thread packing buffers, reused across calls so a steady-state call allocates nothing big. */
     private static final class Workspace {
         final float[] bp = new float[KC * NB];
-        final float[] acc = new float[MC * NB];
+        final float[] acc = new float[ACC];
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -80,8 +86,9 @@ final class SgemmVector implements Sgemm.BlockKernel {
     }
 
     @Override
-    public int mc() {
-        return MC;
+    public int mc(int nb) {
+        int npad = (nb + NR - 1) / NR * NR;
+        return Math.max(MR, Math.min(MC_MAX, ACC / npad / MR * MR));
     }
 
     @Override
@@ -119,11 +126,20 @@ final class SgemmVector implements Sgemm.BlockKernel {
         for (int jp = 0; jp < npad; jp += NR) {
             int w = Math.min(NR, ncur - jp), base = jp * kc;
             if (bCs == 1) {
+                // Two vector copies per row (an arraycopy call per 32 floats cost several times more);
+                // the last panel's missing columns are masked off and stored as zeros.
                 int src = bOff + p0 * bRs + j0 + jp;
-                for (int p = 0; p < kc; p++, src += bRs) {
-                    int dst = base + p * NR;
-                    System.arraycopy(b, src, bp, dst, w);
-                    if (w < NR) java.util.Arrays.fill(bp, dst + w, dst + NR, 0f);
+                if (w == NR) {
+                    for (int p = 0, dst = base; p < kc; p++, src += bRs, dst += NR) {
+                        FloatVector.fromArray(S, b, src).intoArray(bp, dst);
+                        FloatVector.fromArray(S, b, src + L).intoArray(bp, dst + L);
+                    }
+                } else {
+                    VectorMask<Float> m0 = S.indexInRange(0, w), m1 = S.indexInRange(L, w);
+                    for (int p = 0, dst = base; p < kc; p++, src += bRs, dst += NR) {
+                        FloatVector.fromArray(S, b, src, m0).intoArray(bp, dst);
+                        FloatVector.fromArray(S, b, src + L, m1).intoArray(bp, dst + L);
+                    }
                 }
             } else {
                 // Transposed source (bRs == 1): each column j is contiguous along p; the panel being
