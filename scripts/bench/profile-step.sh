@@ -18,7 +18,7 @@ OUT=bench/target/bench-results
 mkdir -p "$OUT"
 cp bench/target/benchmarks.jar "$OUT/profile.jar"
 "${BIN}java" -Xmx8g --add-modules jdk.incubator.vector \
-    -XX:StartFlightRecording:filename="$OUT/step.jfr",settings=profile \
+    -XX:FlightRecorderOptions:stackdepth=512 -XX:StartFlightRecording:filename="$OUT/step.jfr",settings=profile \
     -cp "$OUT/profile.jar" org.bitengine.bench.TrainStepLoop "$@" 2>&1 | grep -v "incubator\|jdk.jfr" | tee "$OUT/step-times.txt"
 "${BIN}jfr" print --json --events jdk.ExecutionSample "$OUT/step.jfr" > "$OUT/step-samples.json"
 python3 scripts/bench/profile_breakdown.py "$OUT/step-samples.json"

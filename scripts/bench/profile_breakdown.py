@@ -48,7 +48,7 @@ def main():
         outer = None
         for f in frames:
             t, m = frame_name(f)
-            if t.startswith(PKG) and "$" not in t.split(".")[-1] and not t.endswith("CpuParallel"):
+            if t.startswith(PKG) and "$" not in t and not t.endswith("CpuParallel"):
                 outer = t.rsplit(".", 1)[-1] + "." + m
         op[outer or "(outside backend/cpu: autograd, model, optimiser, JVM)"] += 1
     print("%d samples after warm-up, %d of them on the main thread" % (n, n_main))

@@ -61,6 +61,7 @@ final class SgemmVector implements Sgemm.BlockKernel {
     private static final class Workspace {
         final float[] bp = new float[KC * NB];
         final float[] acc = new float[ACC];
+        final float[] tail = new float[KC * MR];
     }
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
@@ -100,23 +101,31 @@ final class SgemmVector implements Sgemm.BlockKernel {
     public void block(Sgemm.Plan pl, int i0, int mcur, int j0, int ncur) {
         Workspace ws = WORKSPACE.get();
         int mpad = (mcur + MR - 1) / MR * MR, npad = (ncur + NR - 1) / NR * NR;
-        float[] a = pl.a(), bp = ws.bp, acc = ws.acc;
-        int aOff = pl.aOff(), aRs = pl.aRs(), aCs = pl.aCs(), last = mcur - 1;
+        float[] a = pl.a(), bp = ws.bp, acc = ws.acc, tail = ws.tail;
+        int aOff = pl.aOff(), aRs = pl.aRs(), aCs = pl.aCs();
         for (int p0 = 0; p0 < pl.k(); p0 += KC) {
             int kc = Math.min(KC, pl.k() - p0);
             packB(pl, bp, p0, kc, j0, ncur, npad);
             boolean first = p0 == 0;
-            int base = aOff + i0 * aRs + p0 * aCs;
+            int base = aOff + i0 * aRs + p0 * aCs, full = mcur / MR * MR;
+            if (full < mpad) packTail(pl, tail, i0 + full, mcur - full, p0, kc);
             for (int jp = 0; jp < npad; jp += NR) {
-                for (int r = 0; r < mpad; r += MR) {
-                    micro(kc, a, base + Math.min(r, last) * aRs, base + Math.min(r + 1, last) * aRs,
-                            base + Math.min(r + 2, last) * aRs, base + Math.min(r + 3, last) * aRs,
-                            base + Math.min(r + 4, last) * aRs, base + Math.min(r + 5, last) * aRs, aCs,
-                            bp, jp * kc, acc, r * npad + jp, npad, first);
-                }
+                for (int r = 0; r < full; r += MR) micro(kc, a, base + r * aRs, aRs, aCs, bp, jp * kc, acc, r * npad + jp, npad, first);
+                if (full < mpad) micro(kc, tail, 0, 1, MR, bp, jp * kc, acc, full * npad + jp, npad, first);
             }
         }
         store(pl, acc, npad, i0, mcur, j0, ncur);
+    }
+
+    /** tail[p*MR + r] = A'(i0+r, p0+p) for r < rows, 0 for rows <= r < MR: the block's last, partial strip. */
+    private static void packTail(Sgemm.Plan pl, float[] tail, int i0, int rows, int p0, int kc) {
+        java.util.Arrays.fill(tail, 0, kc * MR, 0f);
+        float[] a = pl.a();
+        int aRs = pl.aRs(), aCs = pl.aCs();
+        for (int r = 0; r < rows; r++) {
+            int src = pl.aOff() + (i0 + r) * aRs + p0 * aCs;
+            for (int p = 0; p < kc; p++, src += aCs) tail[p * MR + r] = a[src];
+        }
     }
 
     /** bp[(j/NR)*kc*NR + p*NR + j%NR] = B'(p0+p, j0+j) for j < ncur, 0 for ncur <= j < npad. */
@@ -185,10 +194,10 @@ final class SgemmVector implements Sgemm.BlockKernel {
     }
 
     /**
-     * acc tile [co + r*ldc + j] (r < MR, j < NR) = (first ? 0 : itself) + Σ_p a[o_r + p*as]·bp[bo + p*NR + j],
+     * acc tile [co + r*ldc + j] (r < MR, j < NR) = (first ? 0 : itself) + Σ_p a[ao + r*ars + p*acs]·bp[bo + p*NR + j],
      * one fma per p in ascending order.
      */
-    private static void micro(int kc, float[] a, int o0, int o1, int o2, int o3, int o4, int o5, int as, float[] bp, int bo, float[] acc, int co, int ldc, boolean first) {
+    private static void micro(int kc, float[] a, int ao, int ars, int acs, float[] bp, int bo, float[] acc, int co, int ldc, boolean first) {
         FloatVector c00, c01;
         FloatVector c10, c11;
         FloatVector c20, c21;
@@ -211,7 +220,8 @@ final class SgemmVector implements Sgemm.BlockKernel {
             c40 = FloatVector.fromArray(S, acc, co + 4 * ldc); c41 = FloatVector.fromArray(S, acc, co + 4 * ldc + L);
             c50 = FloatVector.fromArray(S, acc, co + 5 * ldc); c51 = FloatVector.fromArray(S, acc, co + 5 * ldc + L);
         }
-        for (int p = 0, q = 0; p < kc; p++, q += as, bo += NR) {
+        int o0 = ao; int o1 = ao + ars; int o2 = ao + 2 * ars; int o3 = ao + 3 * ars; int o4 = ao + 4 * ars; int o5 = ao + 5 * ars;
+        for (int p = 0, q = 0; p < kc; p++, q += acs, bo += NR) {
             FloatVector b0 = FloatVector.fromArray(S, bp, bo); FloatVector b1 = FloatVector.fromArray(S, bp, bo + L);
             FloatVector a0 = FloatVector.broadcast(S, a[o0 + q]);
             c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
