@@ -446,15 +446,18 @@ def main():
         def model_key(r):
             p = r.params
             what = "train step" if r.cls == "BitTrainStepBenchmark" else "forward"
-            return (what, p.get("model", "BiT-R50x1"), p.get("resolution", "?"), p.get("batch", "?"))
-        w(pivot(model, model_key, ["what", "model", "res", "batch"], peak, triad, "flop"))
+            kernel = {"true": "Vector API", "false": "plain Java"}.get(p.get("simd"), "Vector API")
+            return (what, kernel, p.get("model", "BiT-R50x1"), p.get("resolution", "?"), p.get("batch", "?"))
+        model.sort(key=lambda r: (r.cls, r.params.get("simd") == "false"))
+        w(pivot(model, model_key, ["what", "GEMM kernel", "model", "res", "batch"], peak, triad, "flop"))
         w("")
         for r in model:
             b = int(r.params.get("batch", 0) or 0)
             if b:
-                w("- %s %s×%s batch %d, %d thread(s): %.1f images/s" % (
+                w("- %s %s×%s batch %d, %d thread(s)%s: %.1f images/s" % (
                     "train step" if r.cls == "BitTrainStepBenchmark" else "forward", r.params.get("resolution"),
-                    r.params.get("resolution"), b, r.threads, b / (r.ms / 1e3)))
+                    r.params.get("resolution"), b, r.threads,
+                    ", plain-Java GEMM" if r.params.get("simd") == "false" else "", b / (r.ms / 1e3)))
         w("")
     rest = [r for r in rows if id(r) not in used and not r.cls == "PeakFlops"]
     if rest:
