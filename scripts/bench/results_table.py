@@ -201,8 +201,9 @@ class Row:
         self.res = res
 
 
-def pivot(rows, key, label_cols, peak, bw, kind):
-    """One line per key, one column group per thread count; kind 'flop' or 'byte'."""
+def pivot(rows, key, label_cols, peak, bw, kind, best=False):
+    """One line per key, one column group per thread count; kind 'flop' or 'byte'. best: also the % peak
+    of the best measurement iteration (what the code reaches when nothing else holds the cores)."""
     threads = sorted({r.threads for r in rows})
     groups = {}
     order = []
@@ -217,6 +218,8 @@ def pivot(rows, key, label_cols, peak, bw, kind):
         tl = "%d thr" % t
         if kind == "flop":
             head += ["ms (%s)" % tl, "GFLOP/s (%s)" % tl, "% peak (" + tl + ")"]
+            if best:
+                head.append("% peak, best iter. (" + tl + ")")
         else:
             head += ["ms (%s)" % tl, "GB/s (%s)" % tl, "% triad (" + tl + ")"]
     if len(threads) > 1:
@@ -228,12 +231,15 @@ def pivot(rows, key, label_cols, peak, bw, kind):
         for t in threads:
             r = g.get(t)
             if r is None:
-                cells += ["–", "–", "–"]
+                cells += ["–"] * (4 if best and kind == "flop" else 3)
                 continue
             ms = fmt(r.ms) + (" ± " + fmt(r.err) if r.err is not None and r.err == r.err else "")
             if kind == "flop":
                 p = peak.get(t)
                 cells += [ms, fmt(r.gflops), pct(r.gflops / p if r.gflops and p else None)]
+                if best:
+                    bg = best_rate(r.res, "msPerGflop")
+                    cells.append(pct(bg / p if bg and p else None))
             else:
                 b = bw.get(t)
                 cells += [ms, fmt(r.gbs), pct(r.gbs / b if r.gbs and b else None)]
@@ -400,7 +406,10 @@ def main():
           "(`-Dbitengine.simd=false` here); both give bit-identical results.")
         w("")
         gemm.sort(key=lambda r: (r.params.get("simd") != "true",))
-        w(pivot(gemm, gemm_key, ["layer", "kernel", "M", "N", "K"], peak, triad, "flop"))
+        w("The last column of each group is the best 0.5-s iteration's rate over the same peak: on a shared "
+          "machine the mean includes time the benchmark's threads were preempted, the best iteration much less so.")
+        w("")
+        w(pivot(gemm, gemm_key, ["layer", "kernel", "M", "N", "K"], peak, triad, "flop", best=True))
         w("")
     conv = [r for r in rows if r.cls == "ConvBenchmark"]
     if conv:
