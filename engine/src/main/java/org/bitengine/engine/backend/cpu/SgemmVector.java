@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <h2>Micro-kernel</h2>
  * An {@code MR × NR} tile of C' ({@code MR = }@value #MR rows, {@code NR} = two vectors of the preferred
  * species: 32 floats with AVX-512) is held in {@code 2·MR} vector registers for a whole K block. Per
- * step p it loads two vectors of the packed B row, broadcasts MR values of the packed A column, and issues
+ * step p it loads two vectors of the packed B row, broadcasts MR values of A's column p, and issues
  * {@code 2·MR} independent fmas: enough chains to cover the FMA latency, few enough loads per fma that
  * the FMA units, not the load ports, bound it, and 2·MR + 3 live vectors fit the 32 zmm registers without
  * spilling. Each accumulator is read and written once per K block instead of once per few p as in the
@@ -22,12 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators (at most {@code MC_MAX} rows). Per K block of depth {@code KC}, B' is packed into
  * {@code NR}-wide panels, {@code bp[(j/NR)·kc·NR + p·NR + j%NR]} (≤ KC·NB floats = 256 KB, L2), zero-padded
  * to a whole panel, so the kernel's vector loads need no masks. A' is not packed: the kernel broadcasts
- * A'(i, p) straight from the caller's array through six row offsets and one column stride, which serves
- * both orientations (row-major A: six sequential streams; transposed A: six adjacent floats per p).
- * Measured on the R50x1 shapes, packing A into strips cost more (one extra pass over A per N block) than
- * it saved, because these products have few N panels to reuse a packed strip. The last strip's missing
- * rows repeat the last real row; their sums land in padding rows of {@code acc} that are never stored.
- * The panel loop is outside the strip loop, so one B panel ({@code kc·NR} floats) is reused by every
+ * A'(i, p) straight from the caller's array through a row stride and a column stride, which serves both
+ * orientations (row-major A: six sequential streams; transposed A: six adjacent floats per p). Measured
+ * on the R50x1 shapes, packing A into strips cost more (one extra pass over A per N block) than it saved,
+ * because these products have few N panels to reuse a packed strip. Only a block's last, partial strip
+ * is copied, into a zero-padded MR-row scratch strip, so the kernel never reads past the block; its
+ * padding rows land in rows of {@code acc} that are never stored. The panel loop is outside the strip loop, so one B panel ({@code kc·NR} floats) is reused by every
  * strip. Partial sums of the block live in {@code acc} (row stride = padded block width) between K
  * blocks; the first K block starts from zero, the last is followed by {@code C' = alpha·acc + beta·C'}.
  *
