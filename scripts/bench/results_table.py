@@ -201,8 +201,9 @@ class Row:
         self.res = res
 
 
-def pivot(rows, key, label_cols, peak, bw, kind):
-    """One line per key, one column group per thread count; kind 'flop' or 'byte'."""
+def pivot(rows, key, label_cols, peak, bw, kind, best=False):
+    """One line per key, one column group per thread count; kind 'flop' or 'byte'. best: also the % peak
+    of the best measurement iteration (what the code reaches when nothing else holds the cores)."""
     threads = sorted({r.threads for r in rows})
     groups = {}
     order = []
@@ -217,6 +218,8 @@ def pivot(rows, key, label_cols, peak, bw, kind):
         tl = "%d thr" % t
         if kind == "flop":
             head += ["ms (%s)" % tl, "GFLOP/s (%s)" % tl, "% peak (" + tl + ")"]
+            if best:
+                head.append("% peak, best iter. (" + tl + ")")
         else:
             head += ["ms (%s)" % tl, "GB/s (%s)" % tl, "% triad (" + tl + ")"]
     if len(threads) > 1:
@@ -228,12 +231,15 @@ def pivot(rows, key, label_cols, peak, bw, kind):
         for t in threads:
             r = g.get(t)
             if r is None:
-                cells += ["–", "–", "–"]
+                cells += ["–"] * (4 if best and kind == "flop" else 3)
                 continue
             ms = fmt(r.ms) + (" ± " + fmt(r.err) if r.err is not None and r.err == r.err else "")
             if kind == "flop":
                 p = peak.get(t)
                 cells += [ms, fmt(r.gflops), pct(r.gflops / p if r.gflops and p else None)]
+                if best:
+                    bg = best_rate(r.res, "msPerGflop")
+                    cells.append(pct(bg / p if bg and p else None))
             else:
                 b = bw.get(t)
                 cells += [ms, fmt(r.gbs), pct(r.gbs / b if r.gbs and b else None)]
@@ -248,7 +254,8 @@ def gemm_key(r):
     s = r.params["shape"]
     label, dims = s.rsplit("_", 1)
     m, n, k = dims.split("x")
-    return (label, m, n, k)
+    kernel = {"true": "Vector API", "false": "plain Java"}.get(r.params.get("simd"), "–")
+    return (label, kernel, m, n, k)
 
 
 def conv_key(r):
@@ -274,6 +281,11 @@ def main():
     ap.add_argument("--asm")
     ap.add_argument("--command", default="scripts/bench/run-benchmarks.sh")
     ap.add_argument("--started")
+    ap.add_argument("--reference-peak", metavar="1=GFLOPS,2=GFLOPS",
+                    help="peak FMA per thread count to rate every %% of peak against, instead of this run's "
+                         "PeakFlops (for a run on a loaded machine, whose own peak measurement is depressed)")
+    ap.add_argument("--reference-peak-source", default="an earlier quiet run",
+                    help="where --reference-peak comes from (printed with it)")
     ap.add_argument("--note", action="append", default=[], help="a line for the Machine section (repeatable)")
     args = ap.parse_args()
 
@@ -305,6 +317,11 @@ def main():
         elif fpc and ci["mhz"]:
             peak = {t: t * fpc * ci["mhz"] / 1e3 for t in (1, 2)}
             peak_src = "theoretical at the nominal clock (no measured peak in this run)"
+    peak_run = dict(peak)
+    if args.reference_peak:
+        peak = {int(t): float(g) for t, g in (kv.split("=") for kv in args.reference_peak.split(","))}
+        peak_src = "PeakFlops.fma of %s, %s" % (args.reference_peak_source,
+                                                ", ".join("%d thread%s %s GFLOP/s" % (t, "" if t == 1 else "s", fmt(g)) for t, g in sorted(peak.items())))
     load = read_load(args.load)
 
     out = []
@@ -341,8 +358,12 @@ def main():
     w("")
     w("| | 1 thread | 2 threads | how |")
     w("|---|---|---|---|")
-    w("| **peak FMA, Java (PeakFlops.fma)** | %s GFLOP/s | %s GFLOP/s | best 1-s iteration of 5 (mean %s / %s); the reference for every %% of peak below |"
-      % (fmt(peak.get(1)), fmt(peak.get(2)), fmt(peak_mean.get(1)), fmt(peak_mean.get(2))))
+    w("| **peak FMA, Java (PeakFlops.fma)** | %s GFLOP/s | %s GFLOP/s | best 1-s iteration of 5 (mean %s / %s)%s |"
+      % (fmt(peak_run.get(1)), fmt(peak_run.get(2)), fmt(peak_mean.get(1)), fmt(peak_mean.get(2)),
+         "; the reference for every % of peak below" if not args.reference_peak else ""))
+    if args.reference_peak:
+        w("| **reference peak for every %% of peak below** | %s GFLOP/s | %s GFLOP/s | %s |"
+          % (fmt(peak.get(1)), fmt(peak.get(2)), "PeakFlops.fma of " + args.reference_peak_source))
     if peak_c:
         w("| peak FMA, C (gcc -O3 -march=native, peak_fma.c) | %s GFLOP/s | %s GFLOP/s | best of 5 runs; validates the Java figure |"
           % (fmt(peak_c.get(1)), fmt(peak_c.get(2))))
@@ -350,7 +371,7 @@ def main():
         w("| theoretical at the nominal clock | %s GFLOP/s | %s GFLOP/s | %d FLOP/cycle/core × %s GHz: %s |"
           % (fmt(fpc * ci["mhz"] / 1e3), fmt(2 * fpc * ci["mhz"] / 1e3), fpc, fmt(ci["mhz"] / 1e3, 2), fpc_why))
         if peak.get(1):
-            w("| clock implied by the measured peak | %s GHz | %s GHz | measured ÷ (%d FLOP/cycle × threads); above nominal = boost |"
+            w("| clock implied by the reference peak | %s GHz | %s GHz | peak ÷ (%d FLOP/cycle × threads); above nominal = boost |"
               % (fmt(peak[1] / fpc, 2), fmt(peak[2] / fpc / 2, 2) if peak.get(2) else "–", fpc))
     w("| memory bandwidth (PeakFlops.triad) | %s GB/s | %s GB/s | STREAM triad on 3 × 32 MB, 12 bytes per element, best 1-s iteration |"
       % (fmt(triad.get(1)), fmt(triad.get(2))))
@@ -364,8 +385,8 @@ def main():
       "with only two chains interleaved. The C reference (`scripts/bench/peak_fma.c`, gcc -O3 "
       "-march=native) keeps 12 independent zmm accumulators in registers, no memory traffic at all: the "
       "hardware's ceiling as a compiler reaches it.")
-    if peak_c and peak:
-        ratios = ["%d thread%s %s" % (t, "" if t == 1 else "s", pct(peak[t] / peak_c[t])) for t in sorted(peak_c) if t in peak and peak_c[t]]
+    if peak_c and peak_run:
+        ratios = ["%d thread%s %s" % (t, "" if t == 1 else "s", pct(peak_run[t] / peak_c[t])) for t in sorted(peak_c) if t in peak_run and peak_c[t]]
         if ratios:
             w("")
             w("Java peak ÷ C peak: %s." % ", ".join(ratios))
@@ -393,9 +414,16 @@ def main():
         w("## GEMM (`Sgemm.gemm`, C = A·B, row-major, fp32)")
         w("")
         w("Shapes: the im2col products of BiT-R50x1's forward convolutions at 128×128, batch 8 "
-          "(M = 8·OH·OW, N = out channels, K = KH·KW·C), and 1024³. FLOPs = 2·M·N·K.")
+          "(M = 8·OH·OW, N = out channels, K = KH·KW·C), and 1024³. FLOPs = 2·M·N·K. Kernel: `Vector API` is "
+          "`SgemmVector` (JVM started with `--add-modules jdk.incubator.vector`, the default of the benchmarks, "
+          "tests and `torch_compare.py`), `plain Java` the fallback taken without the module "
+          "(`-Dbitengine.simd=false` here); both give bit-identical results.")
         w("")
-        w(pivot(gemm, gemm_key, ["layer", "M", "N", "K"], peak, triad, "flop"))
+        gemm.sort(key=lambda r: (r.params.get("simd") != "true",))
+        w("The last column of each group is the best 0.5-s iteration's rate over the same peak: on a shared "
+          "machine the mean includes time the benchmark's threads were preempted, the best iteration much less so.")
+        w("")
+        w(pivot(gemm, gemm_key, ["layer", "kernel", "M", "N", "K"], peak, triad, "flop", best=True))
         w("")
     conv = [r for r in rows if r.cls == "ConvBenchmark"]
     if conv:
@@ -441,15 +469,18 @@ def main():
         def model_key(r):
             p = r.params
             what = "train step" if r.cls == "BitTrainStepBenchmark" else "forward"
-            return (what, p.get("model", "BiT-R50x1"), p.get("resolution", "?"), p.get("batch", "?"))
-        w(pivot(model, model_key, ["what", "model", "res", "batch"], peak, triad, "flop"))
+            kernel = {"true": "Vector API", "false": "plain Java"}.get(p.get("simd"), "Vector API")
+            return (what, kernel, p.get("model", "BiT-R50x1"), p.get("resolution", "?"), p.get("batch", "?"))
+        model.sort(key=lambda r: (r.cls, r.params.get("simd") == "false"))
+        w(pivot(model, model_key, ["what", "GEMM kernel", "model", "res", "batch"], peak, triad, "flop"))
         w("")
         for r in model:
             b = int(r.params.get("batch", 0) or 0)
             if b:
-                w("- %s %s×%s batch %d, %d thread(s): %.1f images/s" % (
+                w("- %s %s×%s batch %d, %d thread(s)%s: %.1f images/s" % (
                     "train step" if r.cls == "BitTrainStepBenchmark" else "forward", r.params.get("resolution"),
-                    r.params.get("resolution"), b, r.threads, b / (r.ms / 1e3)))
+                    r.params.get("resolution"), b, r.threads,
+                    ", plain-Java GEMM" if r.params.get("simd") == "false" else "", b / (r.ms / 1e3)))
         w("")
     rest = [r for r in rows if id(r) not in used and not r.cls == "PeakFlops"]
     if rest:

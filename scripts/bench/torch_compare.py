@@ -84,7 +84,7 @@ class Ours:
         # A private copy of the jar: a build started meanwhile rewrites benchmarks.jar under a running JVM.
         self.tmp = tempfile.mkdtemp(prefix="bitengine-compare-")
         jar = shutil.copy(jar, os.path.join(self.tmp, "benchmarks.jar"))
-        cmd = [java, "-Xmx8g", "-cp", jar, "org.bitengine.bench.Compare", "--threads", str(threads), "--serve"]
+        cmd = [java, "-Xmx8g", "--add-modules", "jdk.incubator.vector", "-cp", jar, "org.bitengine.bench.Compare", "--threads", str(threads), "--serve"]
         try:
             self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         except OSError as e:

@@ -7,6 +7,7 @@ import org.bitengine.engine.autograd.Ops;
 import org.bitengine.engine.autograd.Tape;
 import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.backend.cpu.CpuParallel;
+import org.bitengine.engine.backend.cpu.Sgemm;
 import org.bitengine.engine.nn.ParameterStore;
 import org.bitengine.engine.optim.Sgd;
 import org.bitengine.engine.tensor.Tensor;
@@ -38,7 +39,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1, timeUnit = TimeUnit.MILLISECONDS)
 @Measurement(iterations = 5, time = 1, timeUnit = TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx8g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx8g", "--add-modules=jdk.incubator.vector"})
 public class BitTrainStepBenchmark {
 
     @Param({"BiT-R50x1"})
@@ -53,10 +54,16 @@ public class BitTrainStepBenchmark {
     @Param({"1", "2"})
     int threads;
 
+    /** GEMM kernel: the Vector API one (true) or the plain-Java fallback (false); see {@link GemmBenchmark}. */
+    @Param({"true", "false"})
+    boolean simd;
+
     private TrainStep step;
 
     @Setup
     public void setUp() {
+        System.setProperty("bitengine.simd", Boolean.toString(simd));
+        if (Sgemm.simd() != simd) throw new IllegalStateException("Sgemm.simd() is " + Sgemm.simd() + ", wanted " + simd);
         CpuParallel.setThreads(threads);
         step = new TrainStep(model, resolution, batch);
     }

@@ -20,13 +20,17 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link Sgemm} at the shapes BiT-R50x1's convolutions hand it: the im2col product of a forward pass at
  * 128×128, batch 8 ({@code C[M,N] = A[M,K]·B[K,N]}, M = 8·OH·OW pixels, N = out channels,
  * K = KH·KW·C), row-major, no transposes, beta 0; plus 1024³. See {@link Shapes#GEMMS}.
+ *
+ * <p>{@code simd=true} runs the Vector API kernel (the forks start with {@code --add-modules
+ * jdk.incubator.vector}), {@code simd=false} the plain-Java fallback, chosen through the
+ * {@code bitengine.simd} property before {@link Sgemm} is first used in the fork.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 500, timeUnit = TimeUnit.MILLISECONDS)
 @Measurement(iterations = 4, time = 500, timeUnit = TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g", "--add-modules=jdk.incubator.vector"})
 public class GemmBenchmark {
 
     /** {@code label_MxNxK}; the labels name the R50x1 layer the product comes from. */
@@ -38,11 +42,16 @@ public class GemmBenchmark {
     @Param({"1", "2"})
     int threads;
 
+    @Param({"true", "false"})
+    boolean simd;
+
     private Shapes.Gemm g;
     private float[] a, b, c;
 
     @Setup
     public void setUp() {
+        System.setProperty("bitengine.simd", Boolean.toString(simd));
+        if (Sgemm.simd() != simd) throw new IllegalStateException("Sgemm.simd() is " + Sgemm.simd() + ", wanted " + simd);
         CpuParallel.setThreads(threads);
         g = Shapes.gemm(shape);
         a = Shapes.random(g.m() * g.k(), 1);

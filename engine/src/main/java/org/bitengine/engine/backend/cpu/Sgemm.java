@@ -14,33 +14,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * bit-identical to that scalar loop and to each other for any thread count. With {@code beta == 0} C is
  * never read (NaN in C does not propagate); with {@code alpha == 0} or {@code K == 0} A and B are not read.
  *
- * <h2>Why it is shaped this way</h2>
- * Without {@code jdk.incubator.vector}, speed depends on C2's auto-vectoriser, which (JDK 25) only
- * vectorises a loop whose arrays are all indexed by the same bare induction variable: any offset makes
- * it assume the arrays may alias and fall back to scalar code (~7 GFLOP/s instead of ~50 on one core).
- * So the accumulators are not locals but a block of C held as separate row arrays, the packed B panel is
- * separate row arrays too, and the micro-kernel is {@code c_r[j] = fma(a_r, b_p[j], c_r[j])} over
- * {@code j}, vectorised along N. Each element of the accumulator is loaded and stored once per four
- * {@code p} (the k-unroll), which is what bounds the kernel (L1 load/store ports, not FMA units); 4 rows ×
- * 4-deep was the fastest measured shape, larger ones spill vector registers.
+ * <h2>How</h2>
+ * C is cut into blocks that threads claim dynamically; each block is computed over all of K by a
+ * {@link BlockKernel} that packs panels of A and B and runs a register- or row-blocked micro-kernel. With
+ * {@code jdk.incubator.vector} in the boot layer (run with {@code --add-modules jdk.incubator.vector}) the
+ * kernel is {@code SgemmVector}, whose accumulators live in vector registers; without it, or with
+ * {@code -Dbitengine.simd=false}, the plain-Java {@link PlainKernel}. Both compute the same fma chains, so
+ * they give bit-identical results.
  *
- * <p>Blocking: a job owns an {@code MC × NB} block of C whose accumulators (≤128 KB) live in L2 for the
- * whole K loop, the 4 rows a kernel call touches (4 KB) in L1; B is packed {@code KC × NB} (256 KB, L2) and
- * streamed once per 4 rows of C. Jobs are independent, so threads take them dynamically with no shared
- * writes except the final store into disjoint blocks of C.
- *
- * <p>When N is small and M large (convolutions with few output channels and many pixels) the product is
- * computed transposed, {@code Cᵀ = op(B)ᵀ op(A)ᵀ}, so the vectorised dimension is the long one.
+ * <p>When N is narrower than the kernel's vector panel and M larger, the product is computed transposed,
+ * {@code Cᵀ = op(B)ᵀ op(A)ᵀ}, so the vectorised dimension is the long one.
  */
 public final class Sgemm {
 
-    /** Rows of C per micro-kernel call. */
+    /** Rows of C per plain micro-kernel call. */
     static final int MR = 4;
     /** Depth of the K block packed at once; B panel KC×NB floats stays in L2. */
     static final int KC = 256;
     /** Rows of C per job at most; the accumulator block MC×NB floats stays in L2. */
     static final int MC = 128;
-    /** Columns of C per job at most (the vector length of the micro-kernel's loop). */
+    /** Columns of C per job at most (the vector length of the plain micro-kernel's loop). */
     static final int NB = 256;
     /** Below this many multiply-adds a second thread costs more than it saves. */
     private static final long PARALLEL_MIN_WORK = 1L << 20;
@@ -48,17 +41,72 @@ public final class Sgemm {
     /** Orientation override for benchmarks and tests: 0 = heuristic, 1 = as given, 2 = transposed. */
     static volatile int forceOrientation = 0;
 
+    /**
+     * The SIMD block kernel, or null when {@code jdk.incubator.vector} is not in the boot layer (it is only
+     * resolved with {@code --add-modules jdk.incubator.vector}) or has no useful vector width here. The
+     * class is loaded by name only after that check, so a JVM without the module never links it.
+     */
+    private static final BlockKernel VECTOR = loadVectorKernel();
+    private static final BlockKernel PLAIN = new PlainKernel();
+
+    /** The kernel in use; {@code -Dbitengine.simd=false} starts with the plain one, tests switch both ways. */
+    private static volatile BlockKernel active =
+            VECTOR != null && !"false".equalsIgnoreCase(System.getProperty("bitengine.simd")) ? VECTOR : PLAIN;
+
     private Sgemm() {
     }
 
-    /** Per-thread packing buffers, reused across calls so a steady-state call allocates nothing big. */
-    private static final class Workspace {
-        final float[][] acc = new float[MC][NB];
-        final float[][] bp = new float[KC][NB];
-        final float[] ap = new float[MC * KC];
+    private static BlockKernel loadVectorKernel() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return null;
+        try {
+            BlockKernel k = (BlockKernel) Class.forName("org.bitengine.engine.backend.cpu.SgemmVector")
+                    .getDeclaredConstructor().newInstance();
+            return k.usable() ? k : null;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
     }
 
-    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+    /** True when products run on the Vector API kernel, false on the plain-Java one. */
+    public static boolean simd() {
+        return active == VECTOR;
+    }
+
+    /**
+     * Chooses the kernel (tests and benchmarks cover both paths in one JVM); asking for SIMD where it is
+     * unavailable keeps the plain kernel.
+     *
+     * @return whether the SIMD kernel is now in use
+     */
+    static boolean useSimd(boolean on) {
+        active = on && VECTOR != null ? VECTOR : PLAIN;
+        return simd();
+    }
+
+    /**
+     * Computes whole blocks of C' for {@link Plan#run()}, which splits C' into blocks and spreads them over
+     * the threads. Implementations keep their per-thread scratch space; any block size gives the same
+     * result, because every element is the same fma chain over ascending p.
+     */
+    interface BlockKernel {
+        /** Whether this kernel can run here (the plain one always can). */
+        boolean usable();
+
+        /** Block heights are multiples of this (the micro-kernel's rows). */
+        int mr();
+
+        /** Block widths are multiples of this. */
+        int nAlign();
+
+        /** Largest block height for blocks {@code nb} columns wide (a multiple of {@link #mr()}). */
+        int mc(int nb);
+
+        /** Largest block width. */
+        int nb();
+
+        /** Computes C'[i0, i0+mcur) × [j0, j0+ncur) completely over all of K, including alpha and beta. */
+        void block(Plan plan, int i0, int mcur, int j0, int ncur);
+    }
 
     /**
      * {@code C = alpha * op(A) · op(B) + beta * C}, all row-major.
@@ -96,17 +144,19 @@ public final class Sgemm {
             scaleC(m, n, beta, c, cOffset, ldc);
             return;
         }
+        BlockKernel kern = active;
         // Element (i, p) of op(A) is a[aOff + i*aRs + p*aCs]; likewise for op(B) and C.
         int aRs = transA ? 1 : lda, aCs = transA ? lda : 1;
         int bRs = transB ? 1 : ldb, bCs = transB ? ldb : 1;
+        // The kernels vectorise along N, so a narrow N wastes vector lanes (padding) when M is the long side.
         boolean swap = switch (forceOrientation) {
             case 1 -> false;
             case 2 -> true;
-            default -> n < NB && m > n;
+            default -> kern == PLAIN ? n < NB && m > n : n < kern.nAlign() && m > n;
         };
         Plan plan = swap
-                ? new Plan(n, m, k, alpha, beta, b, bOffset, bCs, bRs, a, aOffset, aCs, aRs, c, cOffset, 1, ldc)
-                : new Plan(m, n, k, alpha, beta, a, aOffset, aRs, aCs, b, bOffset, bRs, bCs, c, cOffset, ldc, 1);
+                ? new Plan(kern, n, m, k, alpha, beta, b, bOffset, bCs, bRs, a, aOffset, aCs, aRs, c, cOffset, 1, ldc)
+                : new Plan(kern, m, n, k, alpha, beta, a, aOffset, aRs, aCs, b, bOffset, bRs, bCs, c, cOffset, ldc, 1);
         plan.run();
     }
 
@@ -133,29 +183,35 @@ public final class Sgemm {
         }
     }
 
+    /** Largest B' (floats) transposed up front; the buffer is kept per calling thread, so this bounds it (16 MB). */
+    private static final long TRANSPOSE_B_MAX = 1L << 22;
+    /** Buffer of {@link Plan#transposedB()}, per calling thread. */
+    private static final ThreadLocal<float[][]> BT = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /** One call, in the orientation actually computed: C'(i,j) = Σ_p A'(i,p) B'(p,j), every operand strided. */
-    private record Plan(int m, int n, int k, float alpha, float beta,
-                        float[] a, int aOff, int aRs, int aCs,
-                        float[] b, int bOff, int bRs, int bCs,
-                        float[] c, int cOff, int cRs, int cCs) {
+    record Plan(BlockKernel kern, int m, int n, int k, float alpha, float beta,
+                float[] a, int aOff, int aRs, int aCs,
+                float[] b, int bOff, int bRs, int bCs,
+                float[] c, int cOff, int cRs, int cCs) {
 
         void run() {
-            // Equal-width column blocks (multiples of 16 floats) rather than full blocks plus a thin tail,
-            // so jobs cost the same and the vector loop has no short remainder.
-            int nBlocks = ceilDiv(n, NB);
-            int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), 16));
+            int mr = kern.mr(), na = kern.nAlign();
+            // Equal-width column blocks (multiples of the kernel's alignment) rather than full blocks plus a
+            // thin tail, so jobs cost the same and the vector loops have no short remainder.
+            int nBlocks = ceilDiv(n, kern.nb());
+            int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), na));
             nBlocks = ceilDiv(n, nb);
-            int mBlocks = ceilDiv(m, MC);
-            int mc = roundUp(ceilDiv(m, mBlocks), MR);
+            int mBlocks = ceilDiv(m, kern.mc(nb));
+            int mc = roundUp(ceilDiv(m, mBlocks), mr);
             long work = (long) m * n * k;
             int threads = work < PARALLEL_MIN_WORK ? 1 : CpuParallel.threads();
             if (threads > 1) {
                 // Split the rows finer until the jobs spread evenly over the threads. Smaller blocks cost
                 // more packing per flop, so stop at the first split that balances well. Block sizes do
                 // not affect the summation order, so results stay independent of the thread count.
-                int maxBlocks = Math.max(mBlocks, ceilDiv(m, 4 * MR));
+                int maxBlocks = Math.max(mBlocks, ceilDiv(m, 4 * mr));
                 for (int mb = mBlocks; mb <= maxBlocks; mb++) {
-                    int mcTry = roundUp(ceilDiv(m, mb), MR);
+                    int mcTry = roundUp(ceilDiv(m, mb), mr);
                     int jobs = ceilDiv(m, mcTry) * nBlocks;
                     double balance = (double) jobs / ((long) threads * ceilDiv(jobs, threads));
                     if (balance >= 0.85 || mb == maxBlocks) {
@@ -165,40 +221,152 @@ public final class Sgemm {
                 }
             }
             final int mcF = mc, mbF = ceilDiv(m, mc), jobs = mbF * nBlocks;
+            if (bCs != 1 && mbF > 1 && (long) k * n <= TRANSPOSE_B_MAX) {
+                // B' is packed once per block row of C'; from a transposed source that is a strided
+                // gather each time, so transpose it once into contiguous rows and pack from those.
+                float[] bt = transposedB();
+                new Plan(kern, m, n, k, alpha, beta, a, aOff, aRs, aCs, bt, 0, n, 1, c, cOff, cRs, cCs).runJobs(threads, jobs, mbF, mcF, nb);
+                return;
+            }
+            runJobs(threads, jobs, mbF, mcF, nb);
+        }
+
+        /** Runs jobs 0 .. jobs-1 (block (i, j) of C' is job i + j*mBlocks). */
+        private void runJobs(int threads, int jobs, int mbF, int mcF, int nb) {
             if (threads == 1 || jobs == 1) {
-                Workspace ws = WORKSPACE.get();
-                for (int job = 0; job < jobs; job++) runJob(ws, job % mbF * mcF, job / mbF * nb, mcF, nb);
+                for (int job = 0; job < jobs; job++) runJob(job, mbF, mcF, nb);
                 return;
             }
             AtomicInteger next = new AtomicInteger();
+            // Dynamic claiming balances uneven jobs and busy cores; which thread runs a job never changes
+            // its result.
             CpuParallel.forRange(0, Math.min(threads, jobs), 1, (from, to) -> {
-                Workspace ws = WORKSPACE.get();
-                // Dynamic claiming balances uneven jobs and busy cores; which thread runs a job never
-                // changes its result.
-                for (int job; (job = next.getAndIncrement()) < jobs; ) runJob(ws, job % mbF * mcF, job / mbF * nb, mcF, nb);
+                for (int job; (job = next.getAndIncrement()) < jobs; ) runJob(job, mbF, mcF, nb);
             });
         }
 
-        /** Computes the block C'[i0 .. i0+mc, j0 .. j0+nb) completely, over all of K. */
-        private void runJob(Workspace ws, int i0, int j0, int mcMax, int nbMax) {
-            int mcur = Math.min(mcMax, m - i0);
+        /**
+         * B' as a row-major {@code [k, n]} array (in a per-thread buffer reused across calls), read from the
+         * transposed source in 32×32 tiles so both sides touch few cache lines at a time.
+         */
+        private float[] transposedB() {
+            float[][] holder = BT.get();
+            long size = (long) k * n;
+            if (holder[0].length < size) holder[0] = new float[Math.toIntExact(size)];
+            float[] t = holder[0];
+            for (int j0 = 0; j0 < n; j0 += 32) {
+                int j1 = Math.min(n, j0 + 32);
+                for (int p0 = 0; p0 < k; p0 += 32) {
+                    int p1 = Math.min(k, p0 + 32);
+                    for (int j = j0; j < j1; j++) {
+                        int src = bOff + j * bCs + p0 * bRs;
+                        for (int p = p0; p < p1; p++, src += bRs) t[p * n + j] = b[src];
+                    }
+                }
+            }
+            return t;
+        }
+
+        private void runJob(int job, int mBlocks, int mc, int nb) {
+            int i0 = job % mBlocks * mc, j0 = job / mBlocks * nb;
+            kern.block(this, i0, Math.min(mc, m - i0), j0, Math.min(nb, n - j0));
+        }
+
+        /**
+         * ap[(r/mr)*kc*mr + p*mr + r%mr] = A'(i0+r, p0+p) for r < mpad (a multiple of mr): each mr-row strip
+         * is contiguous in the order a micro-kernel reads it. Rows past mcur are zero, so padded
+         * accumulator rows are harmless.
+         */
+        void packA(float[] ap, int mr, int i0, int mcur, int mpad, int p0, int kc) {
+            for (int r = 0; r < mpad; r++) {
+                int dst = (r / mr) * kc * mr + r % mr;
+                if (r >= mcur) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * mr] = 0f;
+                    continue;
+                }
+                int src = aOff + (i0 + r) * aRs + p0 * aCs;
+                if (aCs == 1) {
+                    for (int p = 0; p < kc; p++) ap[dst + p * mr] = a[src + p];
+                } else {
+                    for (int p = 0; p < kc; p++) ap[dst + p * mr] = a[src + p * aCs];
+                }
+            }
+        }
+    }
+
+    /**
+     * The plain-Java path, used when the Vector API is absent or switched off.
+     *
+     * <p>Without {@code jdk.incubator.vector}, speed depends on C2's auto-vectoriser, which (JDK 25) only
+     * vectorises a loop whose arrays are all indexed by the same bare induction variable: any offset makes
+     * it assume the arrays may alias and fall back to scalar code (~7 GFLOP/s instead of ~50 on one core).
+     * So the accumulators are not locals but a block of C held as separate row arrays, the packed B panel
+     * is separate row arrays too, and the micro-kernel is {@code c_r[j] = fma(a_r, b_p[j], c_r[j])} over
+     * {@code j}, vectorised along N. Each element of the accumulator is loaded and stored once per four
+     * {@code p} (the k-unroll), which is what bounds the kernel (L1 load/store ports, not FMA units); 4
+     * rows × 4-deep was the fastest measured shape, larger ones spill vector registers.
+     *
+     * <p>Blocking: a job owns an {@code MC × NB} block of C whose accumulators (≤128 KB) live in L2 for the
+     * whole K loop, the 4 rows a kernel call touches (4 KB) in L1; B is packed {@code KC × NB} (256 KB, L2)
+     * and streamed once per 4 rows of C.
+     */
+    private static final class PlainKernel implements BlockKernel {
+
+        /** Per-thread packing buffers, reused across calls so a steady-state call allocates nothing big. */
+        private static final class Workspace {
+            final float[][] acc = new float[MC][NB];
+            final float[][] bp = new float[KC][NB];
+            final float[] ap = new float[MC * KC];
+        }
+
+        private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+        @Override
+        public boolean usable() {
+            return true;
+        }
+
+        @Override
+        public int mr() {
+            return MR;
+        }
+
+        @Override
+        public int nAlign() {
+            return 16;
+        }
+
+        @Override
+        public int mc(int nb) {
+            return MC;
+        }
+
+        @Override
+        public int nb() {
+            return NB;
+        }
+
+        @Override
+        public void block(Plan pl, int i0, int mcur, int j0, int ncur) {
+            Workspace ws = WORKSPACE.get();
             int mpad = roundUp(mcur, MR);
-            int ncur = Math.min(nbMax, n - j0);
             float[][] acc = ws.acc;
             for (int r = 0; r < mpad; r++) Arrays.fill(acc[r], 0, ncur, 0f);
-            for (int p0 = 0; p0 < k; p0 += KC) {
-                int kc = Math.min(KC, k - p0);
-                packB(ws.bp, p0, kc, j0, ncur);
-                packA(ws.ap, i0, mcur, mpad, p0, kc);
+            for (int p0 = 0; p0 < pl.k; p0 += KC) {
+                int kc = Math.min(KC, pl.k - p0);
+                packB(pl, ws.bp, p0, kc, j0, ncur);
+                pl.packA(ws.ap, MR, i0, mcur, mpad, p0, kc);
                 for (int r = 0; r < mpad; r += MR) {
                     kernel(kc, ncur, ws.ap, r * kc, ws.bp, acc[r], acc[r + 1], acc[r + 2], acc[r + 3]);
                 }
             }
-            store(acc, i0, mcur, j0, ncur);
+            store(pl, acc, i0, mcur, j0, ncur);
         }
 
         /** bp[p][j] = B'(p0+p, j0+j): separate row arrays so the kernel indexes them by bare j. */
-        private void packB(float[][] bp, int p0, int kc, int j0, int ncur) {
+        private static void packB(Plan pl, float[][] bp, int p0, int kc, int j0, int ncur) {
+            float[] b = pl.b;
+            int bOff = pl.bOff, bRs = pl.bRs, bCs = pl.bCs;
             if (bCs == 1) {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, bOff + (p0 + p) * bRs + j0, bp[p], 0, ncur);
                 return;
@@ -217,29 +385,11 @@ public final class Sgemm {
             }
         }
 
-        /**
-         * ap[(r/MR)*kc*MR + p*MR + r%MR] = A'(i0+r, p0+p): each MR-row strip is contiguous in the order the
-         * kernel reads it. Rows past mcur are zero, so the padded accumulator rows are harmless.
-         */
-        private void packA(float[] ap, int i0, int mcur, int mpad, int p0, int kc) {
-            for (int r = 0; r < mpad; r++) {
-                int dst = (r / MR) * kc * MR + r % MR;
-                if (r >= mcur) {
-                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = 0f;
-                    continue;
-                }
-                int src = aOff + (i0 + r) * aRs + p0 * aCs;
-                if (aCs == 1) {
-                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = a[src + p];
-                } else {
-                    for (int p = 0; p < kc; p++) ap[dst + p * MR] = a[src + p * aCs];
-                }
-            }
-        }
-
         /** C' = alpha * acc + beta * C' over the block; C' is never read when beta == 0. */
-        private void store(float[][] acc, int i0, int mcur, int j0, int ncur) {
-            float al = alpha, be = beta;
+        private static void store(Plan pl, float[][] acc, int i0, int mcur, int j0, int ncur) {
+            float al = pl.alpha, be = pl.beta;
+            float[] c = pl.c;
+            int cOff = pl.cOff, cRs = pl.cRs, cCs = pl.cCs;
             if (cCs == 1) {
                 for (int r = 0; r < mcur; r++) {
                     float[] row = acc[r];
@@ -274,7 +424,7 @@ public final class Sgemm {
      * @param kc depth; ap holds kc*MR values from ao, bp at least kc rows
      * @param nc columns; each row array holds at least nc values
      */
-    static void kernel(int kc, int nc, float[] ap, int ao, float[][] bp, float[] c0, float[] c1, float[] c2, float[] c3) {
+    private static void kernel(int kc, int nc, float[] ap, int ao, float[][] bp, float[] c0, float[] c1, float[] c2, float[] c3) {
         int p = 0;
         for (; p + 3 < kc; p += 4) {
             int a = ao + p * MR;

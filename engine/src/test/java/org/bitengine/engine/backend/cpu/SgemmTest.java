@@ -8,15 +8,38 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+/** Runs every case on the Vector API kernel when the module is present; {@link SgemmPlainTest} on the plain one. */
 @ExtendWith(RestoreThreads.class)
 class SgemmTest {
+
+    private boolean simdBefore;
+
+    /** Which kernel the cases run on. */
+    boolean simd() {
+        return true;
+    }
+
+    @BeforeEach
+    void chooseKernel() {
+        simdBefore = Sgemm.simd();
+        Sgemm.useSimd(simd());
+    }
 
     @AfterEach
     void restore() {
         Sgemm.forceOrientation = 0;
+        Sgemm.useSimd(simdBefore);
+    }
+
+    @Test
+    void kernelInUseIsTheOneAskedFor() {
+        boolean moduleThere = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        // The build runs tests with the module; then the SIMD kernel must be the one tested here.
+        assertEquals(simd() && moduleThere, Sgemm.simd());
     }
 
     /** A GEMM call's operands, with storage padded around the matrices to catch stray reads and writes. */
