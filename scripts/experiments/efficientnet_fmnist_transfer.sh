@@ -29,3 +29,5 @@ run target-top20-noaug --weights target-frozen/weights.npz --keep-head --data ta
     --unfreeze-top 20 --batch 32 --steps 300 --schedule constant --optimizer adam --lr 1e-4 --eval-every 100
 run target-full --weights target-frozen/weights.npz --keep-head --data target_train.npz --val target_test.npz "${COMMON[@]}" \
     --batch 32 --steps 300 --schedule constant --optimizer adam --lr 1e-4 --eval-every 100
+run target-full-bit --weights source-run/weights.npz --data target_train.npz --val target_test.npz "${COMMON[@]}" \
+    --batch 32 --steps 300 --schedule bit --optimizer adam --lr 0.002 --eval-every 100

@@ -8,6 +8,7 @@ import org.bitengine.engine.autograd.Tape;
 import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.engine.backend.cpu.Sgemm;
+import org.bitengine.engine.nn.Module;
 import org.bitengine.engine.nn.ParameterStore;
 import org.bitengine.engine.optim.Sgd;
 import org.bitengine.engine.tensor.Tensor;
@@ -96,6 +97,11 @@ public class BitTrainStepBenchmark {
 
         /** One step; returns the loss before the update. */
         double run() {
+            return step(net, sgd, x, labels);
+        }
+
+        /** One SGD step of {@code net} on (x, labels) as a training loop writes it; returns the loss before the update. */
+        static double step(Module net, Sgd sgd, Tensor x, Tensor labels) {
             sgd.zeroGrad();
             double loss;
             try (Tape tape = Tape.record()) {

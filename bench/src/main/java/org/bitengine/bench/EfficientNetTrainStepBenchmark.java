@@ -3,8 +3,6 @@ package org.bitengine.bench;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.bitengine.engine.autograd.Ops;
-import org.bitengine.engine.autograd.Tape;
 import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.engine.nn.ParameterStore;
@@ -75,14 +73,6 @@ public class EfficientNetTrainStepBenchmark {
     /** One step; returns the loss before the update. */
     @Benchmark
     public double trainStep() {
-        sgd.zeroGrad();
-        double loss;
-        try (Tape tape = Tape.record()) {
-            Tensor l = Ops.mean(Ops.softmaxCrossEntropy(net.forward(x), labels));
-            tape.backward(l);
-            loss = l.item();
-        }
-        sgd.step(1e-4);
-        return loss;
+        return BitTrainStepBenchmark.TrainStep.step(net, sgd, x, labels);
     }
 }

@@ -1,7 +1,6 @@
 package org.bitengine.models.train;
 
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,7 +64,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
                         BitResNet.HEAD_BIAS, classes, "a new zero-initialised head");
                 arch = c.withHead(classes, !cfg.keepHead());
             }
-            WeightSource source = cfg.keepHead() ? weights : withoutKeys(weights, new HashSet<>(headKeys));
+            WeightSource source = cfg.keepHead() ? weights : weights.without(Set.copyOf(headKeys));
             ParameterStore store = ParameterStore.from(backend, source, cfg.seed());
             Classifier model = arch instanceof BitConfig b ? new BitResNet(b, store) : new EfficientNet((EfficientNetConfig) arch, store);
             LoadReport report = store.report();
@@ -106,23 +105,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
     private static EfficientNetConfig efficientNetConfig(TrainConfig cfg, int classes) {
         ModelMeta meta = new ModelMeta(Map.of(ModelMeta.CONVENTION, cfg.convention(), ModelMeta.PREPROCESSING, cfg.input().name()),
                 cfg.bnEps(), (long) classes, cfg.input());
-        WeightSource none = new WeightSource() {
-            @Override
-            public Set<String> keys() {
-                return Set.of();
-            }
-
-            @Override
-            public Shape shape(String key) {
-                throw new IllegalArgumentException(key);
-            }
-
-            @Override
-            public float[] read(String key) {
-                throw new IllegalArgumentException(key);
-            }
-        };
-        return (EfficientNetConfig) Models.fromArch(cfg.model(), none, meta, "the run's configuration").config();
+        return (EfficientNetConfig) Models.fromArch(cfg.model(), WeightSource.empty(), meta, "the run's configuration").config();
     }
 
     private static Map<String, NpyArray> meta(TrainConfig cfg, int classes) {
@@ -147,28 +130,5 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
             throw new BitEngineException("--keep-head: the head bias of " + path + " has shape " + weights.shape(biasKey)
                     + " but the data has " + classes + " classes" + advice);
         }
-    }
-
-    /** {@code source} with some keys hidden, so the model initialises them itself (a new head). */
-    private static WeightSource withoutKeys(WeightSource source, Set<String> hidden) {
-        Set<String> keys = new HashSet<>(source.keys());
-        keys.removeAll(hidden);
-        Set<String> visible = Set.copyOf(keys);
-        return new WeightSource() {
-            @Override
-            public Set<String> keys() {
-                return visible;
-            }
-
-            @Override
-            public Shape shape(String key) {
-                return source.shape(key);
-            }
-
-            @Override
-            public float[] read(String key) {
-                return source.read(key);
-            }
-        };
     }
 }

@@ -138,7 +138,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
-        ConvGeometry g = geometry(x.shape(), w.shape(), spec);
+        ConvGeometry g = ConvGeometry.of(x.shape(), w.shape(), spec);
         Shape yShape = Shape.of(g.n(), g.oh(), g.ow(), g.o());
         if (bothF32(x, w)) {
             float[] y = new float[yShape.size()];
@@ -152,7 +152,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
-        ConvGeometry g = geometry(xShape, w.shape(), spec);
+        ConvGeometry g = ConvGeometry.of(xShape, w.shape(), spec);
         if (bothF32(dy, w)) {
             float[] dx = new float[xShape.size()];
             Conv2dF32.backwardData(g, f32(dy), f32(w), dx);
@@ -165,7 +165,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor conv2dBackwardFilter(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
-        ConvGeometry g = geometry(x.shape(), wShape, spec);
+        ConvGeometry g = ConvGeometry.of(x.shape(), wShape, spec);
         if (bothF32(x, dy)) {
             float[] dw = new float[wShape.size()];
             Conv2dF32.backwardFilter(g, f32(x), f32(dy), dw);
@@ -174,17 +174,6 @@ public final class CpuBackend implements Backend {
         double[] dw = new double[wShape.size()];
         Conv2dReference.backwardFilter(g, doubles(x), doubles(dy), dw);
         return result(dw, wShape, x);
-    }
-
-    private static ConvGeometry geometry(Shape x, Shape w, ConvSpec spec) {
-        if (x.rank() != 4 || w.rank() != 4) {
-            throw new IllegalArgumentException("conv2d wants x [N,H,W,C] and w [KH,KW,C/groups,O], got x " + x + " and w " + w);
-        }
-        if (w.dim(2) * spec.groups() != x.dim(3)) {
-            throw new IllegalArgumentException("conv2d: kernel " + w + " with " + spec.groups()
-                    + " group(s) expects " + w.dim(2) * spec.groups() + " input channels, x " + x + " has " + x.dim(3));
-        }
-        return new ConvGeometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(1), w.dim(3), spec);
     }
 
     // ---- normalisation ---------------------------------------------------------------------

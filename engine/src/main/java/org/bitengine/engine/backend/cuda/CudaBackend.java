@@ -278,7 +278,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor conv2d(Tensor x, Tensor w, ConvSpec spec) {
         requireF32("conv2d", x, w);
-        ConvGeometry g = geometry(x.shape(), w.shape(), spec);
+        ConvGeometry g = ConvGeometry.of(x.shape(), w.shape(), spec);
         if (!symmetric(spec)) {
             Tensor padded = pad2d(x, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(), 0);
             Tensor y = conv2d(padded, w, unpadded(spec));
@@ -295,7 +295,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor conv2dBackwardData(Tensor dy, Tensor w, Shape xShape, ConvSpec spec) {
         requireF32("conv2dBackwardData", dy, w);
-        ConvGeometry g = geometry(xShape, w.shape(), spec);
+        ConvGeometry g = ConvGeometry.of(xShape, w.shape(), spec);
         if (!symmetric(spec)) {
             Shape paddedShape = Shape.of(g.n(), g.h() + spec.padTop() + spec.padBottom(), g.w() + spec.padLeft() + spec.padRight(), g.c());
             Tensor dPadded = conv2dBackwardData(dy, w, paddedShape, unpadded(spec));
@@ -313,7 +313,7 @@ public final class CudaBackend implements Backend {
     @Override
     public Tensor conv2dBackwardFilter(Tensor x, Tensor dy, Shape wShape, ConvSpec spec) {
         requireF32("conv2dBackwardFilter", x, dy);
-        ConvGeometry g = geometry(x.shape(), wShape, spec);
+        ConvGeometry g = ConvGeometry.of(x.shape(), wShape, spec);
         if (!symmetric(spec)) {
             Tensor padded = pad2d(x, spec.padTop(), spec.padBottom(), spec.padLeft(), spec.padRight(), 0);
             Tensor dw = conv2dBackwardFilter(padded, dy, wShape, unpadded(spec));
@@ -350,17 +350,6 @@ public final class CudaBackend implements Backend {
 
     private static ConvSpec unpadded(ConvSpec s) {
         return new ConvSpec(s.strideH(), s.strideW(), 0, 0, 0, 0, s.groups());
-    }
-
-    private static ConvGeometry geometry(Shape x, Shape w, ConvSpec spec) {
-        if (x.rank() != 4 || w.rank() != 4) {
-            throw new IllegalArgumentException("conv2d wants x [N,H,W,C] and w [KH,KW,C/groups,O], got x " + x + " and w " + w);
-        }
-        if (w.dim(2) * spec.groups() != x.dim(3)) {
-            throw new IllegalArgumentException("conv2d: kernel " + w + " with " + spec.groups()
-                    + " group(s) expects " + w.dim(2) * spec.groups() + " input channels, x " + x + " has " + x.dim(3));
-        }
-        return new ConvGeometry(x.dim(0), x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(1), w.dim(3), spec);
     }
 
     // ---- normalisation ---------------------------------------------------------------------
