@@ -4,6 +4,7 @@ import static org.bitengine.tests.CliRunner.ok;
 import static org.bitengine.tests.FinetuneTest.TINY;
 import static org.bitengine.tests.FinetuneTest.args;
 import static org.bitengine.tests.FinetuneTest.syntheticData;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +13,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -24,20 +27,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A training process killed with SIGKILL again and again, at random moments and in the middle of
- * checkpoint writes, then resumed each time: after every kill each checkpoint on disk is complete
+ * A training process killed with SIGKILL again and again, at random moments within steps and in the
+ * middle of checkpoint writes, then resumed each time: after every kill each checkpoint on disk is complete
  * (every entry reads back with its CRC) and {@code latest} names one, and the run finally ends with
  * the weights, optimizer state and metrics of an uninterrupted run, bit for bit.
  */
 class CrashSafetyTest {
 
-    /** Kills before the run is allowed to finish; half land while a checkpoint is being written. */
+    /**
+     * Kills before the run is allowed to finish: alternately the moment a checkpoint write starts and
+     * at a random moment after a step was logged; each kill of the second kind lets the run advance
+     * a step or two, so sixteen steps outlast them.
+     */
     private static final int KILLS = 12;
 
     static String[] config(Path data, Path out) {
         return args("finetune", "--data", data, "--out", out, TINY, "--resolution", "20", "--crop", "16", "--batch", "8",
-                "--batch-split", "2", "--mixup", "0.2", "--steps", "8", "--lr", "0.01", "--val-split", "0.25",
-                "--eval-every", "2", "--checkpoint-every", "1", "--seed", "5", "--threads", "2");
+                "--batch-split", "2", "--mixup", "0.2", "--steps", "16", "--lr", "0.01", "--val-split", "0.25",
+                "--eval-every", "4", "--checkpoint-every", "1", "--seed", "5", "--threads", "2");
     }
 
     @Test
@@ -61,15 +68,21 @@ class CrashSafetyTest {
         for (int attempt = 0; !finished; attempt++) {
             List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-jar", jar.toString()));
             cmd.addAll(List.of(attempt == 0 ? config(data, run) : new String[] {"finetune", "--resume", run.toString()}));
+            int stepsBefore = trainLines(run);
             Process p = new ProcessBuilder(cmd).redirectOutput(dir.resolve("stdout-" + attempt + ".txt").toFile())
                     .redirectError(dir.resolve("stderr-" + attempt + ".txt").toFile()).start();
             if (kills < KILLS) {
-                boolean inWrite = attempt % 2 == 0;
-                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(inWrite ? 60_000 : rng.nextInt(200, 4000));
-                // A temporary file or directory in checkpoints/ means a checkpoint is being written.
-                while (p.isAlive() && System.nanoTime() < deadline && !(inWrite && writingCheckpoint(run))) Thread.sleep(1);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                if (attempt % 2 == 0) {
+                    // A temporary file or directory in checkpoints/ means a checkpoint is being written.
+                    while (p.isAlive() && System.nanoTime() < deadline && !writingCheckpoint(run)) Thread.sleep(1);
+                } else {
+                    // Once this process has logged a step: somewhere in the next step, its checkpoint or an evaluation.
+                    while (p.isAlive() && System.nanoTime() < deadline && trainLines(run) <= stepsBefore) Thread.sleep(1);
+                    Thread.sleep(rng.nextInt(0, 300));
+                }
                 if (p.isAlive()) {
-                    duringCheckpointWrites += inWrite && writingCheckpoint(run) ? 1 : 0;
+                    duringCheckpointWrites += attempt % 2 == 0 && writingCheckpoint(run) ? 1 : 0;
                     p.destroyForcibly(); // SIGKILL: no shutdown hooks, no cleanup
                     kills++;
                 }
@@ -82,9 +95,38 @@ class CrashSafetyTest {
             }
             assertCheckpointsComplete(run);
         }
+        System.out.printf("%d SIGKILLs (%d during checkpoint writes), then a run to the end%n", kills, duringCheckpointWrites);
         assertEquals(KILLS, kills);
         assertTrue(duringCheckpointWrites >= KILLS / 4, "kills during checkpoint writes: " + duringCheckpointWrites);
-        FinetuneResumeTest.assertSameRun(reference, run);
+        assertArrayEquals(Files.readAllBytes(reference.resolve("weights.npz")), Files.readAllBytes(run.resolve("weights.npz")),
+                "final weights bit-identical");
+        try (NpzReader sa = NpzReader.open(reference.resolve("checkpoints/step-000016/train_state.npz"));
+             NpzReader sb = NpzReader.open(run.resolve("checkpoints/step-000016/train_state.npz"))) {
+            assertEquals(sa.keys(), sb.keys());
+            for (String k : sa.keys()) {
+                if (!k.equals("elapsed_s")) assertArrayEquals(sa.read(k).toRawBytes(), sb.read(k).toRawBytes(), "train state " + k);
+            }
+        }
+        assertEquals(withoutTimes(FinetuneTest.metrics(reference)), withoutTimes(FinetuneTest.metrics(run)),
+                "metrics.jsonl (timings aside)");
+    }
+
+    private static List<Map<String, Object>> withoutTimes(List<Map<String, Object>> lines) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Map<String, Object> m : lines) {
+            Map<String, Object> c = new LinkedHashMap<>(m);
+            c.remove("img_per_s");
+            c.remove("elapsed_s");
+            out.add(c);
+        }
+        return out;
+    }
+
+    /** Complete train lines in metrics.jsonl (a line a kill cut short does not count). */
+    private static int trainLines(Path run) throws IOException {
+        Path metrics = run.resolve("metrics.jsonl");
+        if (!Files.exists(metrics)) return 0;
+        return (int) Files.readAllLines(metrics).stream().filter(l -> l.startsWith("{\"step\"") && l.contains("\"loss\"") && l.endsWith("}")).count();
     }
 
     private static boolean writingCheckpoint(Path run) throws IOException {
