@@ -214,12 +214,14 @@ public final class IdxDataset implements ImageDataset {
                             + " download it again");
                 }
                 count *= dims[i];
+                // Checked after every dimension: each is below 2^31, so the product cannot overflow a
+                // long before it is refused (three dimensions multiplied unchecked can wrap negative).
+                if (count > Integer.MAX_VALUE - 8) {
+                    throw error(file + ": " + what + " header claims " + describe(dims, i + 1) + ", more than one array"
+                            + " can hold; the file is damaged or too large");
+                }
             }
             long header = 4 + 4L * ndim;
-            if (count > Integer.MAX_VALUE - 8) {
-                throw error(file + ": " + what + " header claims " + count + " bytes of data, more than one array"
-                        + " can hold; the file is damaged or too large");
-            }
             if (!gz && header + count != fileSize) {
                 throw error(file + ": " + (header + count > fileSize ? "truncated" : "too long") + " " + what
                         + ": its header says " + describe(dims) + " = " + (header + count) + " bytes but the file has "
@@ -243,6 +245,15 @@ public final class IdxDataset implements ImageDataset {
             throw error(file + ": cannot read " + what + ": " + reason(e) + "; the file is damaged or truncated,"
                     + " download it again", e);
         }
+    }
+
+    /** The first {@code n} dimensions as the header gives them, e.g. {@code 60000 x 28 x 28 bytes}. */
+    private static String describe(int[] dims, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            sb.append(i > 0 ? " x " : "").append(dims[i]);
+        }
+        return sb.append(" bytes").toString();
     }
 
     private static String describe(int[] dims) {

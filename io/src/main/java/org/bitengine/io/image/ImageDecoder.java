@@ -73,7 +73,7 @@ public final class ImageDecoder {
         try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
             ImageReader reader = readerFor(in, file);
             try {
-                return header(reader, in, file);
+                return header(reader, in, file, in.length());
             } finally {
                 reader.dispose();
             }
@@ -102,7 +102,7 @@ public final class ImageDecoder {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             ImageReader reader = readerFor(in, file);
             try {
-                int orientation = header(reader, in, file).orientation();
+                int orientation = header(reader, in, file, bytes.length).orientation();
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 BufferedImage img = reader.read(0);
@@ -138,27 +138,42 @@ public final class ImageDecoder {
         }
     }
 
+    /**
+     * ImageIO's PNG or JPEG reader for the stream. Its other formats (BMP, GIF, TIFF, WBMP) are not
+     * offered: they are not what this class promises, and some (BMP's RLE, TIFF's missing strips) let a
+     * few bytes describe an image of any size, which {@link #checkSize} could not bound.
+     */
     private static ImageReader readerFor(ImageInputStream in, Path file) {
         Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-        if (!readers.hasNext()) {
-            throw error(file + ": not a JPEG or PNG image (its first bytes match no image format);"
-                    + " replace or remove the file");
+        while (readers.hasNext()) {
+            ImageReader reader = readers.next();
+            try {
+                String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+                if (format.equals("png") || isJpeg(format)) {
+                    return reader;
+                }
+            } catch (IOException e) {
+                // A reader that cannot name its format is not one we want.
+            }
+            reader.dispose();
         }
-        return readers.next();
+        throw error(file + ": not a JPEG or PNG image (its first bytes match neither format);"
+                + " replace or remove the file");
     }
 
     /**
      * Reads the EXIF orientation, then the size from the image header (checked), and leaves
      * {@code reader} set on {@code in}, ready to decode.
      */
-    private static Header header(ImageReader reader, ImageInputStream in, Path file) throws IOException {
+    private static Header header(ImageReader reader, ImageInputStream in, Path file, long fileLength) throws IOException {
         // The orientation first: a reader told seekForwardOnly may flush the stream's start.
-        int orientation = isJpeg(reader.getFormatName()) ? ExifOrientation.read(in) : 1;
+        boolean jpeg = isJpeg(reader.getFormatName());
+        int orientation = jpeg ? ExifOrientation.read(in) : 1;
         in.seek(0);
         reader.setInput(in, true, true);
         int w = reader.getWidth(0);
         int h = reader.getHeight(0);
-        checkSize(file, h, w);
+        checkSize(file, h, w, fileLength, jpeg);
         boolean swap = ExifOrientation.swapsAxes(orientation);
         return new Header(swap ? w : h, swap ? h : w, reader.getFormatName(), orientation);
     }
@@ -167,9 +182,32 @@ public final class ImageDecoder {
         return format != null && format.toLowerCase(Locale.ROOT).startsWith("jp");
     }
 
-    private static void checkSize(Path file, int h, int w) {
+    /**
+     * Most pixels one byte of a PNG can hold: deflate expands at most 1032:1 and a row of 1-bit pixels
+     * packs 8 of them to the byte.
+     */
+    static final long PNG_PIXELS_PER_BYTE = 8 * 1032;
+
+    /**
+     * Most pixels one byte of a JPEG can hold, doubled as a margin: every 8×8 block of the
+     * full-resolution component is coded with at least one bit (a one-bit DC code, the rest skipped by
+     * end-of-band runs), so 512.
+     */
+    static final long JPEG_PIXELS_PER_BYTE = 2 * 64 * 8;
+
+    /**
+     * Refuses a header whose size is not positive, too large for one array, or larger than the file
+     * could encode: ImageIO allocates the whole image before it reads the data, so a 100-byte file
+     * claiming 20000×20000 pixels would otherwise cost gigabytes before failing.
+     */
+    private static void checkSize(Path file, int h, int w, long fileLength, boolean jpeg) {
         if (h <= 0 || w <= 0) {
             throw error(file + ": image header says " + w + "x" + h + " pixels; the file is damaged, replace or remove it");
+        }
+        long most = fileLength * (jpeg ? JPEG_PIXELS_PER_BYTE : PNG_PIXELS_PER_BYTE);
+        if ((long) h * w > most) {
+            throw error(file + ": image header says " + w + "x" + h + " pixels, more than a " + fileLength + "-byte "
+                    + (jpeg ? "JPEG" : "PNG") + " can hold; the file is damaged or truncated, replace or remove it");
         }
         if ((long) h * w > MAX_PIXELS) {
             throw error(file + ": image of " + w + "x" + h + " pixels is too large to decode (at most " + MAX_PIXELS

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.IoErrors;
 
 /**
  * A small JSON reader and writer for the files bit-engine writes itself (run configurations, metrics
@@ -48,7 +49,7 @@ public final class Json {
         p.skipWhitespace();
         Object value = p.value(0);
         p.skipWhitespace();
-        if (p.pos < text.length()) throw p.error("unexpected '" + text.charAt(p.pos) + "' after the value");
+        if (p.pos < text.length()) throw p.error("unexpected " + shown(text.charAt(p.pos)) + " after the value");
         return value;
     }
 
@@ -88,6 +89,14 @@ public final class Json {
         return (Map<String, Object>) v;
     }
 
+    /**
+     * A character from the text as an error message shows it: printable ASCII quoted, anything else
+     * (a line break would split the one-line message) as its code point.
+     */
+    private static String shown(char c) {
+        return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
+    }
+
     private static String typeName(Object v) {
         if (v == null) return "null";
         if (v instanceof List<?>) return "an array";
@@ -123,7 +132,7 @@ public final class Json {
                 case 'n' -> literal("null", null);
                 default -> {
                     if (c == '-' || (c >= '0' && c <= '9')) yield number();
-                    throw error("unexpected '" + c + "', expected a value");
+                    throw error("unexpected " + shown(c) + ", expected a value");
                 }
             };
         }
@@ -226,7 +235,7 @@ public final class Json {
                     }
                     default -> {
                         pos--;
-                        throw error("unknown escape '\\" + e + "'");
+                        throw error("unknown escape: a backslash before " + shown(e));
                     }
                 }
             }
@@ -257,7 +266,7 @@ public final class Json {
         }
 
         private Object literal(String word, Object value) {
-            if (!text.startsWith(word, pos)) throw error("unexpected '" + text.charAt(pos) + "', expected a value");
+            if (!text.startsWith(word, pos)) throw error("unexpected " + shown(text.charAt(pos)) + ", expected a value");
             pos += word.length();
             return value;
         }
@@ -294,7 +303,7 @@ public final class Json {
                     col++;
                 }
             }
-            return new BitEngineException(source + ": invalid JSON at line " + line + ", column " + col + ": " + what);
+            return IoErrors.error(source + ": invalid JSON at line " + line + ", column " + col + ": " + what);
         }
     }
 

@@ -141,7 +141,7 @@ final class Pickle {
                 case 's' -> { // SETITEM
                     Object v = pop(start);
                     Object k = pop(start);
-                    dict(peek(start), start).put(k, v);
+                    dict(peek(start), start).put(hashable(k, 0, start), v);
                 }
                 case 'u' -> { // SETITEMS
                     List<Object> items = popMark(start);
@@ -150,7 +150,7 @@ final class Pickle {
                     }
                     Map<Object, Object> d = dict(peek(start), start);
                     for (int i = 0; i < items.size(); i += 2) {
-                        d.put(items.get(i), items.get(i + 1));
+                        d.put(hashable(items.get(i), 0, start), items.get(i + 1));
                     }
                 }
                 case 'a' -> { // APPEND
@@ -249,6 +249,29 @@ final class Pickle {
             throw new PickleException("memo entry " + index + " was never stored", at);
         }
         return memo.get(index);
+    }
+
+    /** Tuples nested deeper than this are refused as dict keys: hashing them recurses. */
+    private static final int MAX_KEY_DEPTH = 64;
+
+    /**
+     * {@code key}, if Python could use it as a dict key. A dict or list cannot be one (Python raises
+     * "unhashable type"), and here hashing a dict that holds itself, which memo references can build,
+     * would recurse until the stack overflows.
+     */
+    private static Object hashable(Object key, int depth, int at) {
+        if (key instanceof Map<?, ?> || key instanceof List<?> || key == MARK) {
+            throw new PickleException("unhashable dict key: " + describe(key), at);
+        }
+        if (key instanceof Tuple t) {
+            if (depth >= MAX_KEY_DEPTH) {
+                throw new PickleException("dict key nested deeper than " + MAX_KEY_DEPTH + " tuples", at);
+            }
+            for (Object item : t.items()) {
+                hashable(item, depth + 1, at);
+            }
+        }
+        return key;
     }
 
     @SuppressWarnings("unchecked")

@@ -266,13 +266,15 @@ public final class TorchStateDict {
             if (e == null) {
                 throw error(where + ": storage entry " + name + " is missing; the file is truncated or corrupt");
             }
+            // Checked before multiplying: a pickled element count near 2^62 would wrap the byte count to 0.
+            if (h.storageNumel() > (Integer.MAX_VALUE - 16) / kind.itemSize) {
+                throw error(where + ": storage " + name + " of " + h.storageNumel() + " " + kind.pyName
+                        + " elements does not fit in one Java array; the file is corrupt or the tensor must be split");
+            }
             long needed = h.storageNumel() * kind.itemSize;
             if (e.getSize() >= 0 && e.getSize() < needed) {
                 throw error(where + ": storage " + name + " holds " + e.getSize() + " bytes but " + h.storageNumel()
                         + " " + kind.pyName + " elements need " + needed + "; the file is truncated or corrupt");
-            }
-            if (needed > Integer.MAX_VALUE - 16) {
-                throw error(where + ": storage " + name + " of " + needed + " bytes does not fit in one Java array");
             }
             try (InputStream in = zip.getInputStream(e)) {
                 // readNBytes grows its buffer as data arrives, so a lying size allocates nothing extra.

@@ -23,6 +23,7 @@ import java.util.regex.Pattern;
 import org.bitengine.engine.BitEngineException;
 import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.AtomicFile;
+import org.bitengine.io.IoErrors;
 import org.bitengine.io.checkpoint.Checkpoints;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzWriter;
@@ -178,13 +179,16 @@ public final class RunDir {
             if (Files.exists(target)) deleteTree(target);
             move(temp, target);
             AtomicFile.writeString(dir.resolve(LATEST), name + "\n");
-        } catch (IOException e) {
+        } catch (IOException | BitEngineException e) {
+            // A full disk surfaces as the writers' one-line BitEngineException; the half-written
+            // temporary directory goes either way, and latest still names the previous checkpoint.
             try {
                 deleteTree(temp);
             } catch (IOException ignored) {
                 // Reporting the original failure matters more.
             }
-            throw new BitEngineException("cannot write checkpoint " + target + ": " + e.getMessage() + "; check free disk space");
+            throw new BitEngineException("cannot write checkpoint " + target + " (" + e.getMessage() + "); " + LATEST
+                    + " still names the previous one: free disk space and continue with finetune --resume " + root, e);
         }
         prune(step);
         return new Checkpoint(target, step);
@@ -202,9 +206,11 @@ public final class RunDir {
             throw new BitEngineException(file + ": cannot read: " + e.getMessage());
         }
         Matcher m = STEP_DIR.matcher(name);
-        Path dir = checkpoints().resolve(name);
-        if (!m.matches() || !Files.isRegularFile(dir.resolve(WEIGHTS)) || !Files.isRegularFile(dir.resolve(TRAIN_STATE))) {
-            throw new BitEngineException(file + " names '" + name + "', which is not a complete checkpoint in " + checkpoints()
+        // Matched before it is used as a path: the file may hold characters no path can (NUL).
+        Path dir = m.matches() ? checkpoints().resolve(name) : null;
+        if (dir == null || !Files.isRegularFile(dir.resolve(WEIGHTS)) || !Files.isRegularFile(dir.resolve(TRAIN_STATE))) {
+            // Quoted: the file may hold anything, and the message must stay one line.
+            throw new BitEngineException(file + " names '" + IoErrors.quote(name, 40) + "', which is not a complete checkpoint in " + checkpoints()
                     + "; the run directory was modified by hand, start a new run");
         }
         return Optional.of(new Checkpoint(dir, Integer.parseInt(m.group(1))));

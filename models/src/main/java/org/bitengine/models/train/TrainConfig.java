@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.IoErrors;
 import org.bitengine.io.image.Preprocessing;
 
 /**
@@ -186,8 +187,9 @@ public record TrainConfig(String data, String val, Double valSplit, Integer exam
     private record Reader(Map<String, Object> m, String source) {
 
         BitEngineException bad(String key) {
+            // Quoted: an edited file may hold any text, and the message must stay one line.
             return new BitEngineException(source + ": key \"config\"." + key + " is missing or has the wrong type (found "
-                    + m.get(key) + "); the file was not written by this version of bit-engine or was edited");
+                    + IoErrors.quote(String.valueOf(m.get(key)), 60) + "); the file was not written by this version of bit-engine or was edited");
         }
 
         String string(String key) {

@@ -64,7 +64,7 @@ public record TrainState(int step, long seed, double elapsedSeconds, Map<String,
                     throw new BitEngineException(file + ": key '" + k + "' is missing; this is not a bit-engine train state");
                 }
             }
-            long format = r.read("format").toLongs()[0];
+            long format = scalar(r, file, "format").toLongs()[0];
             if (format != FORMAT) {
                 throw new BitEngineException(file + ": train state format " + format + ", this bit-engine reads format " + FORMAT
                         + "; resume with the version that wrote it");
@@ -78,11 +78,21 @@ public record TrainState(int step, long seed, double elapsedSeconds, Map<String,
                 optimizer.put(k, a.toFloats());
                 shapes.put(k, a.shape());
             }
-            return new TrainState((int) r.read("step").toLongs()[0], r.read("seed").toLongs()[0],
-                    r.read("elapsed_s").toDoubles()[0], optimizer, shapes,
-                    (int) r.read("early_stop/best_step").toLongs()[0], r.read("early_stop/best_top1").toDoubles()[0],
-                    (int) r.read("early_stop/evals_since_best").toLongs()[0],
-                    (int) r.read("last_eval_step").toLongs()[0], r.read("early_stop/stopped").toLongs()[0] != 0);
+            return new TrainState((int) scalar(r, file, "step").toLongs()[0], scalar(r, file, "seed").toLongs()[0],
+                    scalar(r, file, "elapsed_s").toDoubles()[0], optimizer, shapes,
+                    (int) scalar(r, file, "early_stop/best_step").toLongs()[0], scalar(r, file, "early_stop/best_top1").toDoubles()[0],
+                    (int) scalar(r, file, "early_stop/evals_since_best").toLongs()[0],
+                    (int) scalar(r, file, "last_eval_step").toLongs()[0], scalar(r, file, "early_stop/stopped").toLongs()[0] != 0);
         }
+    }
+
+    /** A bookkeeping entry, which holds exactly one value (an empty array would have no [0]). */
+    private static NpyArray scalar(NpzReader r, Path file, String key) {
+        NpyArray a = r.read(key);
+        if (a.size() != 1) {
+            throw new BitEngineException(file + ": key '" + key + "' holds " + a.size() + " values instead of one;"
+                    + " this is not a bit-engine train state");
+        }
+        return a;
     }
 }

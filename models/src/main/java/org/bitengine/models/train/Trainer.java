@@ -87,6 +87,8 @@ final class Trainer {
     private int lastEvalStep = -1;
     private boolean earlyStopped;
     private RunDir.Checkpoint lastCheckpoint;
+    /** The parameters the optimizer updates; their gradients are checked before every update. */
+    private Map<String, Tensor> trainable;
     private Evaluation lastEval;
 
     Trainer(TrainConfig cfg, RunModel built, TrainData data, RunDir run, PrintWriter out, Consumer<String> warnings,
@@ -125,7 +127,7 @@ final class Trainer {
         }
         startNanos = System.nanoTime();
         int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
-        Map<String, Tensor> trainable = trainableParameters();
+        trainable = trainableParameters();
         Optimizer sgd = Optimizers.create(cfg.optimizer(), trainable);
         if (resumeFrom != null) restoreOptimizer(sgd, resumeFrom);
         Preprocessing scaling = cfg.input();
@@ -281,6 +283,9 @@ final class Trainer {
             } catch (OutOfMemoryError e) {
                 throw outOfMemory();
             }
+            // A finite loss can still back-propagate an overflow; the update would spread it to the weights.
+            String badGradient = nonFiniteGradient(trainable);
+            if (badGradient != null) throw gradientDiverged(badGradient, lr);
             sgd.step(lr);
             sgd.zeroGrad();
             step++;
@@ -315,6 +320,28 @@ final class Trainer {
         return new BitEngineException("training diverged: the loss is " + (Double.isNaN(value) ? "NaN" : value > 0 ? "+inf" : "-inf")
                 + " at step " + step + where + " (lr " + org.bitengine.io.json.Json.number(lr) + "); stopped there, " + kept
                 + "; lower --lr (or check the data) and start a new run");
+    }
+
+    private BitEngineException gradientDiverged(String parameter, double lr) {
+        String kept = lastCheckpoint != null
+                ? "the last good checkpoint is " + lastCheckpoint.dir() + " (step " + lastCheckpoint.step() + ")"
+                : "no checkpoint had been written yet";
+        if (progress != null) progress.endLine();
+        return new BitEngineException("training diverged: the gradient of parameter '" + parameter + "' holds NaN or infinity at step "
+                + step + " (lr " + org.bitengine.io.json.Json.number(lr) + "); stopped there before the update, " + kept
+                + "; lower --lr (or check the data) and start a new run");
+    }
+
+    /** The first parameter whose gradient holds a NaN or an infinity, or null when all are finite. */
+    static String nonFiniteGradient(Map<String, Tensor> trainable) {
+        for (Map.Entry<String, Tensor> e : trainable.entrySet()) {
+            Tensor g = e.getValue().grad();
+            if (g == null) continue;
+            for (float v : g.toFloatArray()) {
+                if (!Float.isFinite(v)) return e.getKey();
+            }
+        }
+        return null;
     }
 
     /** A parameter with a NaN or infinite value, or null: a checkpoint is only written from finite weights. */
