@@ -42,9 +42,14 @@ class CrashSafetyTest {
     private static final int KILLS = 12;
 
     static String[] config(Path data, Path out) {
+        return config(data, out, 16, 4, 1);
+    }
+
+    /** A tiny BiT run that exercises micro-batches, MixUp, evaluation and checkpoints on every step kind. */
+    static String[] config(Path data, Path out, int steps, int evalEvery, int checkpointEvery) {
         return args("finetune", "--data", data, "--out", out, TINY, "--resolution", "20", "--crop", "16", "--batch", "8",
-                "--batch-split", "2", "--mixup", "0.2", "--steps", "16", "--lr", "0.01", "--val-split", "0.25",
-                "--eval-every", "4", "--checkpoint-every", "1", "--seed", "5", "--threads", "2");
+                "--batch-split", "2", "--mixup", "0.2", "--steps", steps, "--lr", "0.01", "--val-split", "0.25",
+                "--eval-every", evalEvery, "--checkpoint-every", checkpointEvery, "--seed", "5", "--threads", "2");
     }
 
     @Test

@@ -2,8 +2,6 @@ package org.bitengine.tests;
 
 import static org.bitengine.tests.CliRunner.assertUserError;
 import static org.bitengine.tests.CliRunner.ok;
-import static org.bitengine.tests.FinetuneTest.TINY;
-import static org.bitengine.tests.FinetuneTest.args;
 import static org.bitengine.tests.FinetuneTest.syntheticData;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,9 +34,7 @@ class DiskFullTest {
     private static final long PAGE = 4096;
 
     static String[] config(Path data, Path out) {
-        return args("finetune", "--data", data, "--out", out, TINY, "--resolution", "20", "--crop", "16", "--batch", "8",
-                "--batch-split", "2", "--mixup", "0.2", "--steps", "8", "--lr", "0.01", "--val-split", "0.25",
-                "--eval-every", "2", "--checkpoint-every", "2", "--seed", "5", "--threads", "2");
+        return CrashSafetyTest.config(data, out, 8, 2, 2);
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.io.fuzz.FuzzSupport;
 import org.bitengine.io.json.Json;
 import org.bitengine.models.train.MetricsFile;
 import org.bitengine.models.train.RunDir;
