@@ -85,6 +85,45 @@ public final class KerasH5 {
         }
     }
 
+    /**
+     * Refuses a file shorter than its superblock's end-of-file address says (a truncated download):
+     * jhdf would otherwise follow addresses past the end, and on crafted files of this kind it was
+     * found looping without end (fuzzing, a 160-byte file). The address sits after the fixed fields
+     * of superblock version 0 (16 bytes), 1 (20) or 2/3 (4), behind the base and one more address,
+     * and counts from the base address (HDF5 file format specification, "Superblock").
+     */
+    static void checkEndOfFile(Path file, long signatureAt, long fileSize) {
+        ByteBuffer b = ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (b.hasRemaining() && ch.read(b, signatureAt + b.position()) > 0) {
+                // read the superblock's first bytes (fewer in a tiny file)
+            }
+        } catch (IOException e) {
+            throw IoErrors.error(file + ": cannot read: " + IoErrors.reason(e), e);
+        }
+        int have = b.position();
+        int version = have > 8 ? b.get(8) & 0xff : -1;
+        int fixed = switch (version) {
+            case 0 -> 16;
+            case 1 -> 20;
+            case 2, 3 -> 4;
+            default -> -1;
+        };
+        int offsetSize = version < 0 ? 0 : b.get(version <= 1 ? 13 : 9) & 0xff;
+        if (fixed < 0 || offsetSize != 8) return; // an unusual layout: jhdf judges it
+        int baseAt = 8 + fixed;
+        if (have < baseAt + 3 * offsetSize) {
+            throw IoErrors.error(file + ": truncated: the HDF5 superblock is cut off after " + have + " bytes");
+        }
+        long base = b.getLong(baseAt);
+        long end = b.getLong(baseAt + 2 * offsetSize);
+        if (base < 0 || end < 0 || base > fileSize || end > fileSize - base) {
+            throw IoErrors.error(file + ": truncated or damaged: its HDF5 superblock says the file ends at byte "
+                    + Long.toUnsignedString(base) + " + " + Long.toUnsignedString(end) + ", but it has " + fileSize
+                    + " bytes; download or copy it again");
+        }
+    }
+
     /** Whether the file starts (at one of the allowed offsets) with the HDF5 signature. */
     public static boolean isHdf5(Path file) {
         return signatureOffset(file) >= 0;
@@ -102,6 +141,7 @@ public final class KerasH5 {
         } catch (IOException e) {
             throw IoErrors.error(file + ": cannot read: " + IoErrors.reason(e), e);
         }
+        checkEndOfFile(file, signatureOffset(file), fileSize);
         try (HdfFile h5 = new HdfFile(file)) {
             Reader r = new Reader(file, fileSize);
             Map<String, String> attributes = new LinkedHashMap<>();

@@ -95,4 +95,16 @@ class FuzzFindingsTest {
         Path pth = resource(INPUTS + "TorchFuzzTestInputs/pth/pickle-dict-keyed-by-itself.pth");
         assertUserError(() -> TorchStateDict.read(pth), "unhashable dict key: a dict", "data.pkl");
     }
+
+    /**
+     * A 157-byte HDF5 file whose superblock says it is 792 bytes long and whose root object header
+     * repeats the superblock: jhdf read on for more than 10 s (Jazzer's timeout). Found by fuzzing
+     * KerasH5.read, a target not yet in CI (docs/hardening.md).
+     */
+    @Test
+    void hdf5EndingBeforeItsSuperblockSays() {
+        Path h5 = resource(INPUTS + "h5/eof-past-end.h5");
+        assertUserError(() -> org.bitengine.io.keras.KerasH5.read(h5), "eof-past-end.h5", "the file ends at byte 0 + 792",
+                "but it has 157 bytes");
+    }
 }
