@@ -591,17 +591,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgdMomentumInPlace(Tensor param, Tensor grad, Tensor buf, double lr, double momentum) {
         switch (storage(param)) {
-            case CpuStorage.F32 p -> {
-                float[] pv = p.data();
-                float[] g = f32(grad);
-                float[] b = f32(buf);
-                float m = (float) momentum;
-                float l = (float) lr;
-                for (int i = 0; i < pv.length; i++) {
-                    b[i] = m * b[i] + g[i];
-                    pv[i] -= l * b[i];
-                }
-            }
+            case CpuStorage.F32 p -> OptimizerF32.sgdMomentum(p.data(), f32(grad), f32(buf), (float) lr, (float) momentum);
             case CpuStorage.F64 p -> {
                 double[] pv = p.data();
                 double[] g = ((CpuStorage.F64) storage(grad)).data();
