@@ -38,6 +38,6 @@ public final class Adam extends SlotOptimizer {
 
     @Override
     public String describe() {
-        return "Adam, betas (" + beta1 + ", " + beta2 + "), eps " + eps + ", no weight decay";
+        return "Adam, betas (" + beta1 + ", " + beta2 + "), eps " + SlotOptimizer.number(eps) + ", no weight decay";
     }
 }

@@ -32,6 +32,6 @@ public final class RmsProp extends SlotOptimizer {
 
     @Override
     public String describe() {
-        return "RMSprop, rho " + alpha + ", eps " + eps + ", no momentum, no weight decay";
+        return "RMSprop, rho " + alpha + ", eps " + SlotOptimizer.number(eps) + ", no momentum, no weight decay";
     }
 }

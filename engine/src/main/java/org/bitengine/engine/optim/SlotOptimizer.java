@@ -41,6 +41,11 @@ abstract class SlotOptimizer implements Optimizer {
         return buffers.computeIfAbsent(slot + "/" + name, k -> p.backend().zeros(p.dtype(), p.shape()));
     }
 
+    /** A hyper-parameter as a person writes it: {@code 1e-08} rather than Java's {@code 1.0E-8}. */
+    static String number(double v) {
+        return v != 0 && Math.abs(v) < 1e-3 ? String.format(java.util.Locale.ROOT, "%.3e", v).replaceFirst("\\.?0+e", "e") : Double.toString(v);
+    }
+
     @Override
     public final void zeroGrad() {
         for (Tensor p : parameters.values()) p.zeroGrad();

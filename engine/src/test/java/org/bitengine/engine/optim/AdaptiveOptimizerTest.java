@@ -139,5 +139,7 @@ class AdaptiveOptimizerTest {
                 () -> adam.restore(Map.of("momentum/block/w", new float[N]), 1));
         assertEquals("optimizer state 'momentum/block/w' matches no adam_m/adam_v buffer of a trainable parameter", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> adam.restore(Map.of("adam_m/block/w", new float[3]), 1));
+        assertEquals("Adam, betas (0.9, 0.999), eps 1e-08, no weight decay", adam.describe());
+        assertEquals("RMSprop, rho 0.9, eps 2.5e-05, no momentum, no weight decay", new RmsProp(Map.of(), 0.9, 2.5e-5).describe());
     }
 }
