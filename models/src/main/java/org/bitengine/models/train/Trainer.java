@@ -64,6 +64,9 @@ import org.bitengine.models.probe.LinearProbe;
  */
 final class Trainer {
 
+    /** The generator stream of dropout and stochastic depth (see {@link MixUp#rng}). */
+    private static final long DROPOUT_STREAM = 0x44524F504F55544CL;
+
     private final TrainConfig cfg;
     private final Classifier model;
     private final Backend backend;
@@ -269,8 +272,7 @@ final class Trainer {
                     }
                     Tensor target = soft == null ? backend.fromHost(m.labels(), Shape.of(m.n()))
                             : backend.fromHost(toFloats(soft), Shape.of(m.n(), classesCount));
-                    model.trainMode(new SplittableRandom(MixUp.mix64(MixUp.mix64(cfg.seed() ^ 0x44524F504F5554L) + (long) step * split + j)),
-                            cfg.mode() == TrainConfig.Mode.UNFREEZE_TOP);
+                    model.trainMode(MixUp.rng(cfg.seed(), DROPOUT_STREAM, step, j), cfg.mode() == TrainConfig.Mode.UNFREEZE_TOP);
                     try (Tape tape = Tape.record()) {
                         Tensor loss = Ops.mean(Ops.softmaxCrossEntropy(net.apply(m.tensor(x, backend)), target));
                         double value = loss.item();
