@@ -17,7 +17,7 @@ import java.util.Set;
 
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.models.efficientnet.EfficientNetConfig;
-import org.bitengine.models.train.KerasLayerList;
+import org.bitengine.models.efficientnet.KerasLayerList;
 import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

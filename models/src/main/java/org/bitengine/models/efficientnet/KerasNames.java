@@ -261,26 +261,9 @@ public final class KerasNames {
      */
     static List<String[]> layerOrder(EfficientNetConfig config) {
         List<String[]> out = new ArrayList<>();
-        out.add(new String[] {"normalization", "normalization"});
-        out.add(new String[] {"conv2d", "stem_conv"});
-        out.add(new String[] {"batch_normalization", "stem_bn"});
-        int[] letter = new int[8];
-        for (EfficientNetConfig.Block b : config.blocks()) {
-            String n = "block" + b.stage() + (char) ('a' + letter[b.stage()]++) + "_";
-            if (b.hasExpand()) {
-                out.add(new String[] {"conv2d", n + "expand_conv"});
-                out.add(new String[] {"batch_normalization", n + "expand_bn"});
-            }
-            out.add(new String[] {"depthwise_conv2d", n + "dwconv"});
-            out.add(new String[] {"batch_normalization", n + "bn"});
-            out.add(new String[] {"conv2d", n + "se_reduce"});
-            out.add(new String[] {"conv2d", n + "se_expand"});
-            out.add(new String[] {"conv2d", n + "project_conv"});
-            out.add(new String[] {"batch_normalization", n + "project_bn"});
+        for (KerasLayerList.Layer l : KerasLayerList.of(config)) {
+            if (l.weighted()) out.add(new String[] {l.kerasClass(), l.name()});
         }
-        out.add(new String[] {"conv2d", "top_conv"});
-        out.add(new String[] {"batch_normalization", "top_bn"});
-        out.add(new String[] {"dense", "predictions"});
         return out;
     }
 

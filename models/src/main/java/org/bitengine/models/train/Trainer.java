@@ -29,6 +29,7 @@ import org.bitengine.io.image.Transform;
 import org.bitengine.io.image.Transforms;
 import org.bitengine.models.Classifier;
 import org.bitengine.models.efficientnet.EfficientNetConfig;
+import org.bitengine.models.efficientnet.KerasLayerList;
 import org.bitengine.models.eval.Evaluation;
 import org.bitengine.models.probe.LinearProbe;
 
