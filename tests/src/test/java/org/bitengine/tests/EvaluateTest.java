@@ -23,9 +23,9 @@ import org.bitengine.io.checkpoint.Checkpoints;
 import org.bitengine.io.data.ImageFolderDataset;
 import org.bitengine.io.image.Transforms;
 import org.bitengine.io.json.Json;
-import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.bit.BitConfig;
 import org.bitengine.models.bit.BitResNet;
+import org.bitengine.models.registry.Models;
 import org.bitengine.models.probe.LinearProbe;
 import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
@@ -120,7 +120,7 @@ class EvaluateTest {
         assertEquals(1, r.out().lines().count(), "exactly one line on stdout: " + r.out());
         Map<String, Object> json = Json.parseObject(r.out().strip(), "evaluate --json");
 
-        BitResNet loaded = BitCheckpoint.loadForInference(weights, CpuBackend.get()).model();
+        BitResNet loaded = (BitResNet) Models.load(weights, CpuBackend.get()).model();
         float[] logits = loaded.forward(Tensor.of(in.x(), in.n(), 32, 32, 3)).toFloatArray();
         int right = 0;
         for (int i = 0; i < in.n(); i++) if (argmax(logits, i, 3) == in.labels()[i]) right++;
@@ -149,7 +149,7 @@ class EvaluateTest {
         assertTrue(Files.isRegularFile(dir.resolve("confusion.csv")));
         assertTrue(Files.isRegularFile(dir.resolve("confusion.png")));
 
-        BitResNet model = BitCheckpoint.loadForInference(weights, CpuBackend.get()).model();
+        BitResNet model = (BitResNet) Models.load(weights, CpuBackend.get()).model();
         Inputs in = inputs(data, 24);
         float[] logits = model.forward(Tensor.of(in.x(), in.n(), 24, 24, 3)).toFloatArray();
         int right = 0;

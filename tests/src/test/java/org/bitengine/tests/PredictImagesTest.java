@@ -20,8 +20,8 @@ import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.image.ImageDecoder;
 import org.bitengine.io.image.Transforms;
 import org.bitengine.io.json.Json;
-import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.bit.BitResNet;
+import org.bitengine.models.registry.Models;
 import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,7 +69,7 @@ class PredictImagesTest {
                 data.resolve("banana/img0.png"), data.resolve("banana/img1.png"), single);
         assertEquals(expected.size(), lines.size(), r.out());
 
-        BitResNet model = BitCheckpoint.loadForInference(weights, CpuBackend.get()).model();
+        BitResNet model = (BitResNet) Models.load(weights, CpuBackend.get()).model();
         for (int i = 0; i < lines.size(); i++) {
             String[] parts = lines.get(i).split("\t");
             assertEquals(2, parts.length, lines.get(i));
@@ -93,7 +93,7 @@ class PredictImagesTest {
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals(3, lines.size(), r.out());
-        BitResNet model = BitCheckpoint.loadForInference(weights, CpuBackend.get()).model();
+        BitResNet model = (BitResNet) Models.load(weights, CpuBackend.get()).model();
         for (String line : lines) {
             Map<String, Object> o = Json.parseObject(line, "predict --json");
             Path image = Path.of((String) o.get("path"));

@@ -41,6 +41,13 @@ public record LoadReport(List<String> applied, List<String> missing, List<String
         }
     }
 
+    /** A short list of the unused keys for a warning, e.g. {@code 'a', 'b' and 3 more}. */
+    public String describeUnused() {
+        String shown = String.join(", ", unused.stream().limit(3).map(k -> "'" + k + "'").toList());
+        int rest = unused.size() - 3;
+        return rest > 0 ? shown + " and " + rest + " more" : shown;
+    }
+
     /** One line, e.g. {@code applied 45, missing 0, unused 0, shape-mismatched 0}. */
     public String summary() {
         return "applied " + applied.size() + ", missing " + missing.size() + ", unused " + unused.size()

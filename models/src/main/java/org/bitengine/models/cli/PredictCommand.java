@@ -14,7 +14,6 @@ import org.bitengine.io.npy.Npy;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpyDType;
 import org.bitengine.models.Classifier;
-import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.eval.ImagePredictor;
 import org.bitengine.models.registry.Models;
 
@@ -109,7 +108,7 @@ final class PredictCommand implements Runnable {
         Models.Loaded loaded = Models.load(weights, CpuBackend.get());
         if (!loaded.report().unused().isEmpty()) {
             err.println("bit-engine: warning: " + weights + ": " + loaded.report().unused().size()
-                    + " key(s) not used by the model: " + BitCheckpoint.describeUnused(loaded.report()));
+                    + " key(s) not used by the model: " + loaded.report().describeUnused());
         }
         Classifier model = loaded.model();
         int n = shape[0];

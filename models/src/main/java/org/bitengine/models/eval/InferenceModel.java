@@ -6,7 +6,6 @@ import java.util.function.Consumer;
 import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.io.image.Preprocessing;
 import org.bitengine.models.Classifier;
-import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.efficientnet.EfficientNetConfig;
 import org.bitengine.models.registry.Models;
 
@@ -25,7 +24,7 @@ public record InferenceModel(Classifier model, Models.Spec spec, Preprocessing s
         Models.Loaded loaded = Models.load(weights, CpuBackend.get());
         if (!loaded.report().unused().isEmpty()) {
             warn.accept(weights + ": " + loaded.report().unused().size() + " key(s) not used by the model: "
-                    + BitCheckpoint.describeUnused(loaded.report()));
+                    + loaded.report().describeUnused());
         }
         return new InferenceModel(loaded.model(), loaded.spec(), loaded.spec().input());
     }

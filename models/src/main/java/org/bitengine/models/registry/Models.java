@@ -207,11 +207,19 @@ public final class Models {
         return new ArrayList<>(n.values());
     }
 
+    /** The model of an architecture record ({@link BitConfig} or {@link EfficientNetConfig}) over {@code store}. */
+    public static Classifier classifier(Record config, ParameterStore store) {
+        return switch (config) {
+            case BitConfig b -> new BitResNet(b, store);
+            case EfficientNetConfig e -> new EfficientNet(e, store);
+            default -> throw new IllegalArgumentException("not a model architecture: " + config);
+        };
+    }
+
     /** Builds the (untrained-where-missing) model {@code spec} describes over {@code weights}; the report says what was applied. */
     public static Loaded build(Spec spec, WeightSource weights, Backend backend) {
         ParameterStore store = ParameterStore.from(backend, weights, 0);
-        Classifier model = spec.family() == Family.BIT ? new BitResNet((BitConfig) spec.config(), store)
-                : new EfficientNet((EfficientNetConfig) spec.config(), store);
+        Classifier model = classifier(spec.config(), store);
         return new Loaded(model, spec, store.report());
     }
 

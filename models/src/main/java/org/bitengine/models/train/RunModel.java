@@ -15,7 +15,6 @@ import org.bitengine.engine.tensor.Shape;
 import org.bitengine.io.checkpoint.NpzWeights;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.models.Classifier;
-import org.bitengine.models.bit.BitCheckpoint;
 import org.bitengine.models.bit.BitConfig;
 import org.bitengine.models.bit.BitResNet;
 import org.bitengine.models.efficientnet.EfficientNet;
@@ -39,9 +38,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
     /** The model a new run starts from. */
     static RunModel buildNew(TrainConfig cfg, int classes, Backend backend, Consumer<String> print) {
         if (cfg.weights() == null) {
-            Classifier model = cfg.efficientNet()
-                    ? new EfficientNet(efficientNetConfig(cfg, classes), ParameterStore.random(backend, cfg.seed()))
-                    : new BitResNet(new BitConfig(cfg.blockUnits(), cfg.width(), classes, true), ParameterStore.random(backend, cfg.seed()));
+            Classifier model = Models.classifier(architecture(cfg, classes, true), ParameterStore.random(backend, cfg.seed()));
             print.accept("note: no --weights, so the model starts from a random initialisation (seed " + cfg.seed()
                     + "); fine-tuning wants pretrained weights, e.g. BiT-M-R50x1.npz from https://storage.googleapis.com/bit_models/"
                     + " or an EfficientNet converted with bit-engine convert");
@@ -66,7 +63,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
             }
             WeightSource source = cfg.keepHead() ? weights : weights.without(Set.copyOf(headKeys));
             ParameterStore store = ParameterStore.from(backend, source, cfg.seed());
-            Classifier model = arch instanceof BitConfig b ? new BitResNet(b, store) : new EfficientNet((EfficientNetConfig) arch, store);
+            Classifier model = Models.classifier(arch, store);
             LoadReport report = store.report();
             List<String> missing = report.missing().stream().filter(k -> cfg.keepHead() || !headKeys.contains(k)).toList();
             if (!missing.isEmpty()) {
@@ -80,7 +77,7 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
             }
             if (!report.unused().isEmpty()) {
                 print.accept("note: " + path + ": " + report.unused().size() + " key(s) not used by the model: "
-                        + BitCheckpoint.describeUnused(report));
+                        + report.describeUnused());
             }
             String head = cfg.keepHead() ? " including its head" : cfg.efficientNet() ? ", new head" : ", new zero head";
             return new RunModel(model, "weights " + path + head, meta(cfg, classes));
@@ -91,14 +88,18 @@ record RunModel(Classifier model, String init, Map<String, NpyArray> meta) {
     static RunModel fromCheckpoint(TrainConfig cfg, int classes, Path weightsFile, Backend backend) {
         try (NpzWeights weights = NpzWeights.open(weightsFile)) {
             ParameterStore store = ParameterStore.from(backend, weights, cfg.seed());
-            Classifier model = cfg.efficientNet() ? new EfficientNet(efficientNetConfig(cfg, classes), store)
-                    : new BitResNet(new BitConfig(cfg.blockUnits(), cfg.width(), classes, false), store);
+            Classifier model = Models.classifier(architecture(cfg, classes, false), store);
             if (!store.report().isComplete()) {
                 throw new BitEngineException(weightsFile + ": does not match the run's model (" + store.report().summary()
                         + "); the run directory was modified");
             }
             return new RunModel(model, "checkpoint " + weightsFile, meta(cfg, classes));
         }
+    }
+
+    /** The run's architecture for {@code classes}: its EfficientNet, or its BiT (with a zero head for a new run). */
+    private static Record architecture(TrainConfig cfg, int classes, boolean zeroHead) {
+        return cfg.efficientNet() ? efficientNetConfig(cfg, classes) : new BitConfig(cfg.blockUnits(), cfg.width(), classes, zeroHead);
     }
 
     /** The run's EfficientNet: the preset of {@code cfg.model()} with the run's convention, epsilon and classes. */
