@@ -142,7 +142,7 @@ public final class KerasH5 {
             throw IoErrors.error(file + ": cannot read: " + IoErrors.reason(e), e);
         }
         checkEndOfFile(file, signatureOffset(file), fileSize);
-        try (HdfFile h5 = new HdfFile(file)) {
+        try (HdfFile h5 = open(file, fileSize)) {
             Reader r = new Reader(file, fileSize);
             Map<String, String> attributes = new LinkedHashMap<>();
             for (String a : List.of("keras_version", "backend")) {
@@ -161,11 +161,27 @@ public final class KerasH5 {
             }
             throw IoErrors.error(file + ": an HDF5 file, but not Keras weights: no 'layer_names' attribute (TF-Keras .h5) and no "
                     + "'layers/…/vars' groups (Keras 3 .weights.h5)");
+        } catch (IOException e) {
+            throw IoErrors.error(file + ": cannot read: " + IoErrors.reason(e), e);
         } catch (BitEngineException e) {
             throw e;
         } catch (RuntimeException e) {
             // jhdf reports a damaged or truncated file with a variety of runtime exceptions.
             throw IoErrors.error(file + ": cannot read this HDF5 file (truncated or damaged?): " + IoErrors.reason(e), e);
+        }
+    }
+
+    /**
+     * jhdf over a read-only mapping of the file when it fits one buffer (every Keras EfficientNet and BiT up to
+     * R101x3): jhdf then reads each structure as a bounds-checked slice of the mapping, where over a file
+     * channel it allocates whatever an object header's size field says (a 792-byte file asked for 117 MB).
+     * A larger file goes through the channel; it can back any single allocation an int size field asks for.
+     */
+    private static HdfFile open(Path file, long fileSize) throws IOException {
+        if (fileSize > Integer.MAX_VALUE) return new HdfFile(file);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            // The mapping stays valid after the channel closes.
+            return HdfFile.fromByteBuffer(channel.map(FileChannel.MapMode.READ_ONLY, 0, fileSize));
         }
     }
 
