@@ -29,7 +29,9 @@ import org.bitengine.engine.backend.ConvSpec;
  *
  * <h2>Memory and determinism</h2>
  * The im2col matrix is built for a bounded tile of rows at a time (32 MB of floats by default), in a
- * buffer kept per thread and reused, so memory does not grow with the batch or the image. Tile boundaries
+ * buffer kept per thread and reused, so memory does not grow with the batch or the image. A large one
+ * (one group) is built inside the GEMM instead ({@link Sgemm#gemmRowTiles}): each job makes the rows it
+ * multiplies, a few hundred KB that stay in its core's L2, so they never travel to memory and back. Tile boundaries
  * depend only on the geometry, and every parallel loop writes disjoint outputs with a fixed summation
  * order, so for a given geometry the results do not depend on the thread count.
  */
@@ -39,6 +41,14 @@ public final class Conv2dF32 {
     static volatile long colBudgetFloats = 8L << 20;
 
     private static final ThreadLocal<float[][]> COL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * im2col matrices larger than this (8 MB) are built tile by tile inside the GEMM's jobs: written whole they
+     * would go out to memory and come back. A smaller one stays in L3 anyway, and its few rows are better
+     * multiplied in tall blocks that reuse each packed weight panel more often (measured on R50x1's stages 3-4,
+     * where the row tiles would be 24-56 rows). Package-private so tests can send small convolutions this way.
+     */
+    static volatile long rowTiledMinFloats = 2L << 20;
 
     private Conv2dF32() {
     }
@@ -71,6 +81,11 @@ public final class Conv2dF32 {
             return;
         }
         int k = g.kh() * g.kw() * cpg, kTot = k * groups;
+        if (groups == 1 && (long) rows * k > rowTiledMinFloats) {
+            // Each GEMM job builds the im2col rows it multiplies, in its own cache: no pass through memory.
+            Sgemm.gemmRowTiles(rows, o, k, (m0, mt, col) -> im2col(g, x, m0, m0 + mt, col), w, 0, o, y, 0, o);
+            return;
+        }
         int tile = tileRows(rows, kTot);
         float[] col = colBuffer((long) tile * kTot);
         for (int m0 = 0; m0 < rows; m0 += tile) {
@@ -197,24 +212,31 @@ public final class Conv2dF32 {
 
     /**
      * wT[ky, kx, m, gr*cpg + ci] = w[kh-1-ky, kw-1-kx, ci, gr*opg + m]: the HWIO kernel {@code [kh, kw, o/groups, c]}
-     * of {@link #transposed}, in a buffer kept per thread.
+     * of {@link #transposed}, in a buffer kept per thread. Per tap and group it is a transpose of a
+     * {@code [cpg, opg]} matrix, done in 32×32 blocks (both sides touch few cache lines at a time) and spread
+     * over the threads: a deep kernel (stage 4's 2.4 M floats) took milliseconds strided and serial.
      */
     private static float[] flippedKernel(ConvGeometry g, float[] w) {
-        int kh = g.kh(), kw = g.kw(), c = g.c(), o = g.o(), cpg = g.cPerGroup(), opg = g.oPerGroup(), groups = g.spec().groups();
-        int size = (int) ConvBuffers.kernelSize(g);
+        int c = g.c(), o = g.o(), cpg = g.cPerGroup(), opg = g.oPerGroup(), groups = g.spec().groups();
+        int taps = g.kh() * g.kw(), size = (int) ConvBuffers.kernelSize(g);
         float[][] holder = FLIPPED.get();
         if (holder[0].length < size) holder[0] = new float[size];
         float[] wT = holder[0];
-        for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-                int src = ((kh - 1 - ky) * kw + (kw - 1 - kx)) * cpg * o, dst = (ky * kw + kx) * opg * c;
-                for (int gr = 0; gr < groups; gr++) {
-                    for (int m = 0; m < opg; m++) {
-                        for (int ci = 0; ci < cpg; ci++) wT[dst + m * c + gr * cpg + ci] = w[src + ci * o + gr * opg + m];
+        int ciBlocks = (cpg + 31) / 32;
+        CpuParallel.forRange(0, taps * groups * ciBlocks, Math.max(1, (1 << 14) / (32 * opg)), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int tap = t / (groups * ciBlocks), gr = t / ciBlocks % groups;
+                int ci0 = t % ciBlocks * 32, ci1 = Math.min(cpg, ci0 + 32);
+                int src = (taps - 1 - tap) * cpg * o + gr * opg, dst = tap * opg * c + gr * cpg;
+                for (int m0 = 0; m0 < opg; m0 += 32) {
+                    int m1 = Math.min(opg, m0 + 32);
+                    for (int ci = ci0; ci < ci1; ci++) {
+                        int s = src + ci * o;
+                        for (int m = m0; m < m1; m++) wT[dst + m * c + ci] = w[s + m];
                     }
                 }
             }
-        }
+        });
         return wT;
     }
 

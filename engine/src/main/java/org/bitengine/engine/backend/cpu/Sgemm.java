@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code -Dbitengine.simd=false}, the plain-Java {@link PlainKernel}. Both compute the same fma chains, so
  * they give bit-identical results.
  *
+ * <p>{@link #gemmRowTiles} is the same product for an A that is produced rather than stored (im2col): each
+ * job builds the rows of A it multiplies, in its own cache.
+ *
  * <p>When N is narrower than the kernel's vector panel and M larger, the product is computed transposed,
  * {@code Cᵀ = op(B)ᵀ op(A)ᵀ}, so the vectorised dimension is the long one.
  */
@@ -104,7 +107,17 @@ public final class Sgemm {
         /** Largest block width. */
         int nb();
 
-        /** Computes C'[i0, i0+mcur) × [j0, j0+ncur) completely over all of K, including alpha and beta. */
+        /**
+         * Packs all of B' once, in parallel, into a buffer that every block of the call then reads instead
+         * of packing its own copy; null when this kernel packs per block or B' is too large to hold packed.
+         * The buffer belongs to the calling thread and is reused by its next call.
+         */
+        float[] packWholeB(Plan plan);
+
+        /**
+         * Computes C'[i0, i0+mcur) × [j0, j0+ncur) completely over all of K, including alpha and beta;
+         * reads B' from {@code plan.packedB()} when that is set.
+         */
         void block(Plan plan, int i0, int mcur, int j0, int ncur);
     }
 
@@ -155,9 +168,58 @@ public final class Sgemm {
             default -> kern == PLAIN ? n < NB && m > n : n < kern.nAlign() && m > n;
         };
         Plan plan = swap
-                ? new Plan(kern, n, m, k, alpha, beta, b, bOffset, bCs, bRs, a, aOffset, aCs, aRs, c, cOffset, 1, ldc)
-                : new Plan(kern, m, n, k, alpha, beta, a, aOffset, aRs, aCs, b, bOffset, bRs, bCs, c, cOffset, ldc, 1);
+                ? new Plan(kern, n, m, k, alpha, beta, b, bOffset, bCs, bRs, a, aOffset, aCs, aRs, c, cOffset, 1, ldc, null)
+                : new Plan(kern, m, n, k, alpha, beta, a, aOffset, aRs, aCs, b, bOffset, bRs, bCs, c, cOffset, ldc, 1, null);
         plan.run();
+    }
+
+    /** Fills rows {@code [i0, i0 + rows)} of a matrix A with {@code k} columns into {@code into}, row stride k. */
+    @FunctionalInterface
+    interface RowSource {
+        void rows(int i0, int rows, float[] into);
+    }
+
+    /** Bytes of A rows one job of {@link #gemmRowTiles} builds and consumes at once: half a core's L2. */
+    private static final int ROW_TILE_BYTES = 512 << 10;
+
+    /** Per-thread tile buffer of {@link #gemmRowTiles}. */
+    private static final ThreadLocal<float[][]> ROW_TILE = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * {@code C[m, n] = A · B} (row-major, beta 0) where A {@code [m, k]} is never stored whole: each job asks
+     * {@code source} for a tile of A's rows, small enough to stay in its core's L2, and multiplies it right
+     * away against B packed once for all jobs. So a matrix such as im2col's, built from a smaller input,
+     * makes no round trip through memory and its construction runs in parallel with the products.
+     * Every element of C is the same fma chain as {@link #gemm}'s, so the results are bit-identical to it.
+     */
+    static void gemmRowTiles(int m, int n, int k, RowSource source, float[] b, int bOffset, int ldb,
+                             float[] c, int cOffset, int ldc) {
+        if (m < 0 || n < 0 || k < 1) throw new IllegalArgumentException("Sgemm: bad size m=" + m + " n=" + n + " k=" + k);
+        if (m == 0 || n == 0) return;
+        checkMatrix("B", b, bOffset, ldb, k, n);
+        checkMatrix("C", c, cOffset, ldc, m, n);
+        BlockKernel kern = active;
+        int mr = kern.mr();
+        int tile = Math.max(mr, Math.min(kern.mc(Math.min(n, kern.nb())), ROW_TILE_BYTES / 4 / k) / mr * mr);
+        int jobs = ceilDiv(m, tile);
+        int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : CpuParallel.threads();
+        // B' is the same for every job: the whole-matrix plan packs it once (null: each block packs its own).
+        Plan whole = new Plan(kern, m, n, k, 1f, 0f, null, 0, k, 1, b, bOffset, ldb, 1, c, cOffset, ldc, 1, null);
+        float[] packed = jobs > 1 ? kern.packWholeB(whole) : null;
+        int nBlocks = ceilDiv(n, kern.nb());
+        int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), kern.nAlign()));
+        AtomicInteger next = new AtomicInteger();
+        CpuParallel.forRange(0, Math.min(threads, jobs), 1, (from, to) -> {
+            float[][] holder = ROW_TILE.get();
+            if (holder[0].length < tile * k) holder[0] = new float[tile * k];
+            float[] a = holder[0];
+            for (int job; (job = next.getAndIncrement()) < jobs; ) {
+                int i0 = job * tile, rows = Math.min(tile, m - i0);
+                source.rows(i0, rows, a);
+                Plan part = new Plan(kern, rows, n, k, 1f, 0f, a, 0, k, 1, b, bOffset, ldb, 1, c, cOffset + i0 * ldc, ldc, 1, packed);
+                for (int j0 = 0; j0 < n; j0 += nb) kern.block(part, 0, rows, j0, Math.min(nb, n - j0));
+            }
+        });
     }
 
     private static void checkMatrix(String name, float[] x, int off, int ld, int rows, int cols) {
@@ -188,11 +250,14 @@ public final class Sgemm {
     /** Buffer of {@link Plan#transposedB()}, per calling thread. */
     private static final ThreadLocal<float[][]> BT = ThreadLocal.withInitial(() -> new float[1][0]);
 
-    /** One call, in the orientation actually computed: C'(i,j) = Σ_p A'(i,p) B'(p,j), every operand strided. */
+    /**
+     * One call, in the orientation actually computed: C'(i,j) = Σ_p A'(i,p) B'(p,j), every operand strided;
+     * {@code packedB}, when not null, is B' already packed by {@link BlockKernel#packWholeB}.
+     */
     record Plan(BlockKernel kern, int m, int n, int k, float alpha, float beta,
                 float[] a, int aOff, int aRs, int aCs,
                 float[] b, int bOff, int bRs, int bCs,
-                float[] c, int cOff, int cRs, int cCs) {
+                float[] c, int cOff, int cRs, int cCs, float[] packedB) {
 
         void run() {
             int mr = kern.mr(), na = kern.nAlign();
@@ -221,12 +286,23 @@ public final class Sgemm {
                 }
             }
             final int mcF = mc, mbF = ceilDiv(m, mc), jobs = mbF * nBlocks;
-            if (bCs != 1 && mbF > 1 && (long) k * n <= TRANSPOSE_B_MAX) {
-                // B' is packed once per block row of C'; from a transposed source that is a strided
-                // gather each time, so transpose it once into contiguous rows and pack from those.
-                float[] bt = transposedB();
-                new Plan(kern, m, n, k, alpha, beta, a, aOff, aRs, aCs, bt, 0, n, 1, c, cOff, cRs, cCs).runJobs(threads, jobs, mbF, mcF, nb);
-                return;
+            if (mbF > 1) {
+                // Every block row of C' needs all of B': packed per block, each thread would pack it again
+                // (a transposed source being a strided gather each time), so pack it once, in parallel.
+                float[] packed = kern.packWholeB(this);
+                if (packed != null) {
+                    new Plan(kern, m, n, k, alpha, beta, a, aOff, aRs, aCs, b, bOff, bRs, bCs, c, cOff, cRs, cCs, packed)
+                            .runJobs(threads, jobs, mbF, mcF, nb);
+                    return;
+                }
+                if (bCs != 1 && (long) k * n <= TRANSPOSE_B_MAX) {
+                    // A kernel that packs per block reads a transposed source with a strided gather each
+                    // time, so transpose it once into contiguous rows and pack from those.
+                    float[] bt = transposedB();
+                    new Plan(kern, m, n, k, alpha, beta, a, aOff, aRs, aCs, bt, 0, n, 1, c, cOff, cRs, cCs, null)
+                            .runJobs(threads, jobs, mbF, mcF, nb);
+                    return;
+                }
             }
             runJobs(threads, jobs, mbF, mcF, nb);
         }
@@ -344,6 +420,11 @@ public final class Sgemm {
         @Override
         public int nb() {
             return NB;
+        }
+
+        @Override
+        public float[] packWholeB(Plan plan) {
+            return null;
         }
 
         @Override

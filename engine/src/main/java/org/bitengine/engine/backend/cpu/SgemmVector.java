@@ -21,7 +21,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A job's block of C' is at most {@code NB} columns wide and as tall as fits {@code ACC} floats of
  * accumulators (at most {@code MC_MAX} rows). Per K block of depth {@code KC}, B' is packed into
  * {@code NR}-wide panels, {@code bp[(j/NR)·kc·NR + p·NR + j%NR]} (≤ KC·NB floats = 256 KB, L2), zero-padded
- * to a whole panel, so the kernel's vector loads need no masks. A' is not packed: the kernel broadcasts
+ * to a whole panel, so the kernel's vector loads need no masks. When a call has several block rows, each
+ * would pack the same B' again (per thread, and from a transposed source as a strided gather), so B' is
+ * instead packed once, in parallel, in the same layout ({@link #packWholeB}), up to a size where the extra
+ * round trip through memory costs more than the copies. A' is not packed: the kernel broadcasts
  * A'(i, p) straight from the caller's array through a row stride and a column stride, which serves both
  * orientations (row-major A: six sequential streams; transposed A: six adjacent floats per p). Measured
  * on the R50x1 shapes, packing A into strips cost more (one extra pass over A per N block) than it saved,
@@ -66,6 +69,18 @@ final class SgemmVector implements Sgemm.BlockKernel {
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
+    /** Largest B' (floats) packed whole; the buffer is kept per calling thread, so this bounds it (16 MB). */
+    private static final long PACKED_B_MAX = 1L << 22;
+    /**
+     * Largest B' packed whole from a row-major source (4 MB). Packed per block, such a B' streams through
+     * each core's L2 as it is used; packed whole, a larger one would go out to memory and be read back by
+     * every block row, which costs more than the per-block copies it saves. From a transposed source the
+     * per-block copy is a strided gather, dearer than that round trip.
+     */
+    private static final long PACKED_B_MAX_CONTIGUOUS = 1L << 20;
+    /** Buffer of {@link #packWholeB}, per calling thread. */
+    private static final ThreadLocal<float[][]> PACKED_B = ThreadLocal.withInitial(() -> new float[1][0]);
+
     /** Public for {@link Sgemm}'s reflective load. */
     public SgemmVector() {
     }
@@ -97,21 +112,53 @@ final class SgemmVector implements Sgemm.BlockKernel {
         return NB;
     }
 
+    /**
+     * B' packed whole: K block {@code [p0, p0+kc)} of panel column {@code jp} (a multiple of NR) starts at
+     * {@code p0·npadAll + jp·kc}, laid out as one block's {@link #packB} lays it out; so a block starting at
+     * column j0 reads its K block from {@code p0·npadAll + j0·kc} exactly as from its own buffer.
+     */
+    @Override
+    public float[] packWholeB(Sgemm.Plan pl) {
+        int npadAll = (pl.n() + NR - 1) / NR * NR;
+        long size = (long) pl.k() * npadAll;
+        if (size > (pl.bCs() == 1 ? PACKED_B_MAX_CONTIGUOUS : PACKED_B_MAX)) return null;
+        float[][] holder = PACKED_B.get();
+        if (holder[0].length < size) holder[0] = new float[(int) size];
+        float[] packed = holder[0];
+        int kBlocks = (pl.k() + KC - 1) / KC, panels = npadAll / NR;
+        CpuParallel.forRange(0, kBlocks * panels, Math.max(1, 4096 / KC), (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int p0 = t / panels * KC, jp = t % panels * NR, kc = Math.min(KC, pl.k() - p0);
+                packB(pl, packed, p0 * npadAll + jp * kc, p0, kc, jp, Math.min(NR, pl.n() - jp), NR);
+            }
+        });
+        return packed;
+    }
+
     @Override
     public void block(Sgemm.Plan pl, int i0, int mcur, int j0, int ncur) {
         Workspace ws = WORKSPACE.get();
         int mpad = (mcur + MR - 1) / MR * MR, npad = (ncur + NR - 1) / NR * NR;
-        float[] a = pl.a(), bp = ws.bp, acc = ws.acc, tail = ws.tail;
+        float[] a = pl.a(), acc = ws.acc, tail = ws.tail;
+        float[] bp = pl.packedB() != null ? pl.packedB() : ws.bp;
+        int npadAll = (pl.n() + NR - 1) / NR * NR;
         int aOff = pl.aOff(), aRs = pl.aRs(), aCs = pl.aCs();
         for (int p0 = 0; p0 < pl.k(); p0 += KC) {
             int kc = Math.min(KC, pl.k() - p0);
-            packB(pl, bp, p0, kc, j0, ncur, npad);
+            int bBase;
+            if (pl.packedB() != null) {
+                bBase = p0 * npadAll + j0 * kc;
+            } else {
+                bBase = 0;
+                packB(pl, bp, 0, p0, kc, j0, ncur, npad);
+            }
             boolean first = p0 == 0;
             int base = aOff + i0 * aRs + p0 * aCs, full = mcur / MR * MR;
             if (full < mpad) packTail(pl, tail, i0 + full, mcur - full, p0, kc);
             for (int jp = 0; jp < npad; jp += NR) {
-                for (int r = 0; r < full; r += MR) micro(kc, a, base + r * aRs, aRs, aCs, bp, jp * kc, acc, r * npad + jp, npad, first);
-                if (full < mpad) micro(kc, tail, 0, 1, MR, bp, jp * kc, acc, full * npad + jp, npad, first);
+                int bo = bBase + jp * kc;
+                for (int r = 0; r < full; r += MR) micro(kc, a, base + r * aRs, aRs, aCs, bp, bo, acc, r * npad + jp, npad, first);
+                if (full < mpad) micro(kc, tail, 0, 1, MR, bp, bo, acc, full * npad + jp, npad, first);
             }
         }
         store(pl, acc, npad, i0, mcur, j0, ncur);
@@ -128,12 +175,12 @@ final class SgemmVector implements Sgemm.BlockKernel {
         }
     }
 
-    /** bp[(j/NR)*kc*NR + p*NR + j%NR] = B'(p0+p, j0+j) for j < ncur, 0 for ncur <= j < npad. */
-    private static void packB(Sgemm.Plan pl, float[] bp, int p0, int kc, int j0, int ncur, int npad) {
+    /** bp[bpOff + (j/NR)*kc*NR + p*NR + j%NR] = B'(p0+p, j0+j) for j < ncur, 0 for ncur <= j < npad. */
+    private static void packB(Sgemm.Plan pl, float[] bp, int bpOff, int p0, int kc, int j0, int ncur, int npad) {
         float[] b = pl.b();
         int bOff = pl.bOff(), bRs = pl.bRs(), bCs = pl.bCs();
         for (int jp = 0; jp < npad; jp += NR) {
-            int w = Math.min(NR, ncur - jp), base = jp * kc;
+            int w = Math.min(NR, ncur - jp), base = bpOff + jp * kc;
             if (bCs == 1) {
                 // Two vector copies per row (an arraycopy call per 32 floats cost several times more);
                 // the last panel's missing columns are masked off and stored as zeros.

@@ -17,15 +17,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class Conv2dF32Test {
 
     private long savedBudget;
+    private long savedRowTiledMin;
 
     @BeforeEach
     void save() {
         savedBudget = Conv2dF32.colBudgetFloats;
+        savedRowTiledMin = Conv2dF32.rowTiledMinFloats;
     }
 
     @AfterEach
     void restore() {
         Conv2dF32.colBudgetFloats = savedBudget;
+        Conv2dF32.rowTiledMinFloats = savedRowTiledMin;
     }
 
     private static ConvSpec pad(int stride, int top, int bottom, int left, int right) {
@@ -133,6 +136,18 @@ class Conv2dF32Test {
         }
     }
 
+    /**
+     * Every convolution through the path that builds im2col rows inside the GEMM's jobs (normally only for
+     * large ones); the 30×30 geometry spans several jobs, the last one partial.
+     */
+    @Test
+    void matchesReferenceWithIm2colBuiltPerGemmJob() {
+        CpuParallel.setThreads(2);
+        Conv2dF32.rowTiledMinFloats = 0;
+        long seed = 300;
+        for (ConvGeometry g : geometries()) checkAgainstReference(g, seed++, "im2col per GEMM job");
+    }
+
     @Test
     void identicalResultsForOneAndTwoThreads() {
         Random r = new Random(9);
@@ -160,6 +175,27 @@ class Conv2dF32Test {
                 results[t - 1] = all;
             }
             assertArrayEquals(results[0], results[1], "1 vs 2 threads differ for " + g);
+        }
+    }
+
+    /** Building im2col inside the GEMM's jobs changes where the rows are made, not one bit of the result. */
+    @Test
+    void im2colPerGemmJobIsBitIdenticalToWholeIm2col() {
+        CpuParallel.setThreads(2);
+        Random r = new Random(11);
+        for (ConvGeometry g : List.of(new ConvGeometry(2, 30, 30, 32, 3, 3, 64, ConvSpec.of(1, 1)),
+                new ConvGeometry(2, 40, 40, 3, 7, 7, 16, ConvSpec.of(2, 3)))) {
+            float[] x = randomFloats(r, ConvBuffers.inputSize(g));
+            float[] w = randomFloats(r, ConvBuffers.kernelSize(g));
+            float[] dy = randomFloats(r, ConvBuffers.outputSize(g));
+            float[][] y = new float[2][dy.length], dx = new float[2][x.length];
+            for (int path = 0; path < 2; path++) {
+                Conv2dF32.rowTiledMinFloats = path == 0 ? Long.MAX_VALUE : 0;
+                Conv2dF32.forward(g, x, w, y[path]);
+                Conv2dF32.backwardData(g, dy, w, dx[path]);
+            }
+            assertArrayEquals(y[0], y[1], "forward " + g);
+            assertArrayEquals(dx[0], dx[1], "backwardData " + g);
         }
     }
 

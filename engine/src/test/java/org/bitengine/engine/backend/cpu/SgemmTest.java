@@ -262,6 +262,31 @@ class SgemmTest {
         }
     }
 
+    /**
+     * A built tile by tile by the jobs ({@code gemmRowTiles}) gives exactly {@code gemm}'s C, for 1 and 2
+     * threads: shapes with one job, many jobs and a partial last one, K deeper than one packed block, N wider
+     * than one column block.
+     */
+    @Test
+    void rowTilesAreBitIdenticalToGemm() {
+        int[][] sizes = {{5, 7, 3}, {3000, 64, 147}, {1000, 300, 600}, {700, 33, 1200}};
+        long seed = 900;
+        for (int[] s : sizes) {
+            int m = s[0], n = s[1], k = s[2];
+            Random r = new Random(seed++);
+            float[] a = random(r, m * k), b = random(r, k * n + 5);
+            float[] expected = new float[m * n];
+            Sgemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 5, n, 0f, expected, 0, n);
+            for (int threads = 1; threads <= 2; threads++) {
+                CpuParallel.setThreads(threads);
+                float[] c = new float[m * n];
+                java.util.Arrays.fill(c, Float.NaN);
+                Sgemm.gemmRowTiles(m, n, k, (i0, rows, into) -> System.arraycopy(a, i0 * k, into, 0, rows * k), b, 5, n, c, 0, n);
+                assertArrayEquals(expected, c, m + "x" + n + "x" + k + " on " + threads + " thread(s)");
+            }
+        }
+    }
+
     @Test
     void rejectsBadArguments() {
         float[] a = new float[6], b = new float[6], c = new float[4];
