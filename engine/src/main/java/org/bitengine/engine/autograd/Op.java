@@ -65,6 +65,21 @@ public sealed interface Op {
         }
     }
 
+    /** x [N,...,C], gamma [C], beta [C] → max(GroupNorm(x)·gamma + beta, 0), in one pass where the backend fuses it. */
+    record GroupNormRelu(int groups, double eps) implements Op {
+        public Tensor forward(Context ctx, Tensor... in) {
+            Backend.GroupNormResult r = in[0].backend().groupNormRelu(in[0], in[1], in[2], groups, eps);
+            ctx.save(in[0], in[1], r.mean(), r.rstd(), r.y());
+            return r.y();
+        }
+
+        public Tensor[] backward(Context ctx, Tensor dy) {
+            Backend.GroupNormGrads g = dy.backend().groupNormReluBackward(dy, ctx.saved(4), ctx.saved(0), ctx.saved(1), ctx.saved(2),
+                    ctx.saved(3), groups);
+            return new Tensor[] {g.dx(), g.dgamma(), g.dbeta()};
+        }
+    }
+
     /**
      * BatchNorm in training mode: x [N,...,C], gamma [C], beta [C] → y like x, normalised with the batch
      * statistics. When {@code stats} is not null it receives the batch mean and unbiased variance [C]

@@ -27,6 +27,11 @@ public final class Ops {
         return Tape.apply(new Op.GroupNorm(groups, eps), x, gamma, beta);
     }
 
+    /** {@code relu(groupNorm(x, gamma, beta, groups, eps))}, fused where the backend can. */
+    public static Tensor groupNormRelu(Tensor x, Tensor gamma, Tensor beta, int groups, double eps) {
+        return Tape.apply(new Op.GroupNormRelu(groups, eps), x, gamma, beta);
+    }
+
     /** The batch statistics of a training-mode {@link #batchNorm}: y, and mean and unbiased variance [C]. */
     public record BatchNormOutput(Tensor y, Tensor mean, Tensor unbiasedVar) {}
 

@@ -69,6 +69,25 @@ public interface Backend {
     /** dy and x [N,...,C], gamma [C], mean and rstd [N,groups] from the forward pass. */
     GroupNormGrads groupNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, int groups);
 
+    /**
+     * {@code max(groupNorm(x), 0)}: GroupNorm followed by ReLU, as every GroupNorm of a pre-activation
+     * ResNet is. The result's y is the ReLU's output; mean and rstd are the GroupNorm's. This default runs
+     * the two ops; a backend may fuse them into one pass over the data.
+     */
+    default GroupNormResult groupNormRelu(Tensor x, Tensor gamma, Tensor beta, int groups, double eps) {
+        GroupNormResult r = groupNorm(x, gamma, beta, groups, eps);
+        return new GroupNormResult(relu(r.y()), r.mean(), r.rstd());
+    }
+
+    /**
+     * Backward of {@link #groupNormRelu}: dy of its output, y that output (whose sign is the ReLU's mask:
+     * {@code y > 0} exactly where the normalised value is), x, gamma, mean and rstd as for
+     * {@link #groupNormBackward}.
+     */
+    default GroupNormGrads groupNormReluBackward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, int groups) {
+        return groupNormBackward(reluBackward(y, dy), x, gamma, mean, rstd, groups);
+    }
+
     /** y [N,...,C], mean and rstd [N,G]: the statistics the backward pass needs. */
     record GroupNormResult(Tensor y, Tensor mean, Tensor rstd) {}
 

@@ -31,4 +31,9 @@ public final class GroupNorm implements Module {
     public Tensor forward(Tensor x) {
         return Ops.groupNorm(x, gamma, beta, config.groups(), config.eps());
     }
+
+    /** {@code relu(forward(x))} in one op, which the CPU backend runs as one pass. */
+    public Tensor forwardRelu(Tensor x) {
+        return Ops.groupNormRelu(x, gamma, beta, config.groups(), config.eps());
+    }
 }

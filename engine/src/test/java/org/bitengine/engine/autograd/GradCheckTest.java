@@ -71,6 +71,7 @@ class GradCheckTest {
         cases.add(c("weight standardisation 1x1", new Op.WeightStandardize(1e-10), random(1, 1, 5, 3)));
         cases.add(c("group norm 2 groups", new Op.GroupNorm(2, 1e-5), random(2, 3, 3, 4), random(4), random(4)));
         cases.add(c("group norm 1 channel per group", new Op.GroupNorm(8, 1e-5), random(2, 2, 2, 8), random(8), random(8)));
+        cases.add(c("group norm + relu", new Op.GroupNormRelu(2, 1e-5), random(2, 3, 3, 4), random(4), awayFromZero(4)));
         cases.add(c("batch norm, train, NHWC", new Op.BatchNorm(1e-5, null), random(3, 2, 2, 4), random(4), random(4)));
         cases.add(c("batch norm, train, [N,C], stats sink", new Op.BatchNorm(1e-3, new BatchStats()), random(5, 3), random(3), random(3)));
         cases.add(new Case("batch norm, inference", new Op.BatchNormInference(1e-3, true),

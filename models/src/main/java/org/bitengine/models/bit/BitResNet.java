@@ -140,7 +140,7 @@ public final class BitResNet implements Module, Classifier {
             for (PreActBottleneck unit : blocks.get(b)) y = unit.forward(y);
             tap(taps, "block" + (b + 1), y);
         }
-        y = Ops.relu(headNorm.forward(y));
+        y = headNorm.forwardRelu(y);
         tap(taps, "head_gn_relu", y);
         return Ops.globalAvgPool(y);
     }

@@ -40,11 +40,11 @@ final class PreActBottleneck implements Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor pre = Ops.relu(gnA.forward(x));
+        Tensor pre = gnA.forwardRelu(x);
         Tensor shortcut = projection == null ? x : projection.forward(pre);
         Tensor y = convA.forward(pre);
-        y = convB.forward(Ops.relu(gnB.forward(y)));
-        y = convC.forward(Ops.relu(gnC.forward(y)));
+        y = convB.forward(gnB.forwardRelu(y));
+        y = convC.forward(gnC.forwardRelu(y));
         return Ops.add(y, shortcut);
     }
 }

@@ -227,6 +227,31 @@ public final class CpuBackend implements Backend {
         return new GroupNormGrads(result(dx, x.shape(), x), result(dgamma, gamma.shape(), gamma), result(dbeta, gamma.shape(), gamma));
     }
 
+    /** Float32: one pass writes the ReLU of the normalised value ({@link GroupNormF32#forwardRelu}). */
+    @Override
+    public GroupNormResult groupNormRelu(Tensor x, Tensor gamma, Tensor beta, int groups, double eps) {
+        if (!allF32(x, gamma, beta)) return Backend.super.groupNormRelu(x, gamma, beta, groups, eps);
+        int n = x.shape().dim(0);
+        int c = x.shape().dim(-1);
+        checkGroups(c, groups, gamma, beta);
+        Shape stats = Shape.of(n, groups);
+        float[] y = new float[x.size()], mean = new float[n * groups], rstd = new float[n * groups];
+        GroupNormF32.forwardRelu(f32(x), n, x.size() / (n * c), c, groups, f32(gamma), f32(beta), eps, y, mean, rstd);
+        return new GroupNormResult(wrap(y, x.shape()), wrap(mean, stats), wrap(rstd, stats));
+    }
+
+    /** Float32: the ReLU mask is applied inside GroupNorm's backward sums ({@link GroupNormF32#backwardRelu}). */
+    @Override
+    public GroupNormGrads groupNormReluBackward(Tensor dy, Tensor y, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, int groups) {
+        if (!allF32(dy, y, x, gamma, mean, rstd)) return Backend.super.groupNormReluBackward(dy, y, x, gamma, mean, rstd, groups);
+        int n = x.shape().dim(0);
+        int c = x.shape().dim(-1);
+        float[] dx = new float[x.size()], dgamma = new float[c], dbeta = new float[c];
+        GroupNormF32.backwardRelu(f32(dy), f32(x), f32(y), n, x.size() / (n * c), c, groups, f32(gamma), f32(mean), f32(rstd),
+                dx, dgamma, dbeta);
+        return new GroupNormGrads(wrap(dx, x.shape()), wrap(dgamma, gamma.shape()), wrap(dbeta, gamma.shape()));
+    }
+
     private static void checkGroups(int c, int groups, Tensor gamma, Tensor beta) {
         if (c % groups != 0) throw new IllegalArgumentException("GroupNorm: " + c + " channels not divisible by " + groups + " groups");
         if (gamma.size() != c || beta.size() != c) {

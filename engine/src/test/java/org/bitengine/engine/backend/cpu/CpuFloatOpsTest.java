@@ -154,6 +154,29 @@ class CpuFloatOpsTest {
         }
     }
 
+    /** The fused float32 GroupNorm+ReLU against the float64 pair of ops it replaces (the Backend's default). */
+    @Test
+    void groupNormReluMatchesGroupNormThenRelu() {
+        Random r = new Random(5);
+        for (GnCase gc : GN_CASES) {
+            int c = gc.dims()[gc.dims().length - 1];
+            Tensor x = random(r, -2, 2, gc.dims()), dy = random(r, -1, 1, gc.dims());
+            Tensor gamma = random(r, 0.5, 1.5, c), beta = random(r, -0.5, 0.5, c);
+            String what = "GN+ReLU " + Shape.of(gc.dims()) + " groups " + gc.groups();
+            GroupNormResult ref = BE.groupNormRelu(f64(x), f64(gamma), f64(beta), gc.groups(), GN_EPS);
+            GroupNormResult got = BE.groupNormRelu(x, gamma, beta, gc.groups(), GN_EPS);
+            assertAbs(ref.y(), got.y(), 1e-5, what + " y");
+            assertRel(ref.rstd(), got.rstd(), 1e-6, what + " rstd");
+            // The same float32 statistics and mask on both sides, so only the arithmetic differs.
+            GroupNormGrads gRef = BE.groupNormReluBackward(f64(dy), f64(got.y()), f64(x), f64(gamma), f64(got.mean()), f64(got.rstd()),
+                    gc.groups());
+            GroupNormGrads gGot = BE.groupNormReluBackward(dy, got.y(), x, gamma, got.mean(), got.rstd(), gc.groups());
+            assertRel(gRef.dx(), gGot.dx(), 1e-5, what + " dx");
+            assertRel(gRef.dgamma(), gGot.dgamma(), 1e-5, what + " dgamma");
+            assertRel(gRef.dbeta(), gGot.dbeta(), 1e-5, what + " dbeta");
+        }
+    }
+
     @Test
     void groupNormIsThreadIndependent() {
         Random r = new Random(4);
