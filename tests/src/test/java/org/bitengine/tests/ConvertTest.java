@@ -141,6 +141,17 @@ class ConvertTest {
         assertUserError(cli("convert", truncated.toString(), out.toString(), "--from", "torch"), "truncated.pth");
         assertNothingWritten(dir, out);
 
+        // A damaged storage is found only when its array is copied, after others were written: the
+        // temporary file is dropped all the same.
+        byte[] flipped = pth.clone();
+        flipped[flipped.length / 2] ^= (byte) 0xFF;
+        Path damaged = dir.resolve("damaged.pth");
+        Files.write(damaged, flipped);
+        Run damagedRun = cli("convert", damaged.toString(), out.toString());
+        assertUserError(damagedRun, "damaged.pth", "fails its CRC-32 check");
+        assertTrue(damagedRun.out().contains("applied 311"), "the check from the headers passed: " + damagedRun.out());
+        assertNothingWritten(dir, out);
+
         Path text = dir.resolve("notes.txt");
         Files.writeString(text, "this is not a checkpoint\n");
         assertUserError(cli("convert", text.toString(), out.toString()), "notes.txt", "not a checkpoint");

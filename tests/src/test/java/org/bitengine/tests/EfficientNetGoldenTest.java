@@ -13,6 +13,7 @@ import org.bitengine.engine.nn.LoadReport;
 import org.bitengine.engine.nn.ParameterStore;
 import org.bitengine.engine.tensor.DType;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.checkpoint.MapWeights;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.torch.TorchStateDict;
 import org.bitengine.models.efficientnet.EfficientNet;
@@ -47,7 +48,7 @@ class EfficientNetGoldenTest {
     private record Loaded(EfficientNet model, LoadReport report) {}
 
     private static Loaded load(DType dtype) {
-        ParameterStore store = ParameterStore.from(CpuBackend.get(), TorchvisionNames.weights(stateDict), 0, dtype);
+        ParameterStore store = ParameterStore.from(CpuBackend.get(), TorchvisionNames.weights(MapWeights.of(stateDict)), 0, dtype);
         EfficientNet model = new EfficientNet(EfficientNetConfig.b0(7), store);
         return new Loaded(model, store.report());
     }

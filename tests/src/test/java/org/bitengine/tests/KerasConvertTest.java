@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import org.bitengine.engine.nn.WeightSource;
+import org.bitengine.io.checkpoint.MapWeights;
 import org.bitengine.io.npy.Npy;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzReader;
@@ -190,7 +191,7 @@ class KerasConvertTest {
     void timmStateDictConvertsAndMatchesTorchvision(@TempDir Path dir) {
         // timm's efficientnet_b0 and torchvision's compute the same function; only the names differ.
         Map<String, NpyArray> tv = TorchStateDict.read(EfficientNetGoldenTest.STATE_DICT);
-        Map<String, NpyArray> sd = toTimm(EfficientNetConfig.b0(7), weightsOf(TorchvisionNames.weights(tv)));
+        Map<String, NpyArray> sd = toTimm(EfficientNetConfig.b0(7), weightsOf(TorchvisionNames.weights(MapWeights.of(tv))));
         assertEquals(tv.size(), sd.size(), "as many keys as torchvision's, num_batches_tracked included");
         Path st = dir.resolve("efficientnet_b0.safetensors");
         SafeTensors.write(st, sd);

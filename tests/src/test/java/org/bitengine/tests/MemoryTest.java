@@ -1,5 +1,6 @@
 package org.bitengine.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,13 +8,25 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.bitengine.engine.backend.cpu.CpuBackend;
+import org.bitengine.engine.nn.ParameterStore;
+import org.bitengine.engine.nn.WeightSource;
+import org.bitengine.engine.tensor.Tensor;
 import org.bitengine.io.npy.NpyArray;
+import org.bitengine.io.npy.NpzReader;
 import org.bitengine.io.npy.NpzWriter;
+import org.bitengine.io.safetensors.SafeTensors;
+import org.bitengine.models.efficientnet.EfficientNet;
+import org.bitengine.models.efficientnet.EfficientNetConfig;
+import org.bitengine.models.efficientnet.TorchvisionNames;
+import org.bitengine.models.registry.Models;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -22,9 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Checkpoints larger than the Java heap: {@code info} reads only the zip directory and the .npy
- * headers, and reading the arrays one at a time needs one array's worth of heap, so both run in a
- * JVM whose heap (-Xmx64m) is a fifth of the file, with a peak RSS far below the file's size. The
- * BiT-M-R152x4-sized case (3.7 GB) is opt-in: {@code -Dbitengine.bigtests=true}.
+ * headers, reading the arrays one at a time needs one array's worth of heap, and {@code convert}
+ * copies a checkpoint array by array, so all three run in a JVM whose heap (-Xmx64m) is a fifth (a
+ * fourth for the EfficientNet-B7 that convert reads) of the file, with a peak RSS far below the file's size. The BiT-M-R152x4-sized case (3.7 GB)
+ * is opt-in: {@code -Dbitengine.bigtests=true}.
  */
 @EnabledOnOs(OS.LINUX) // peak RSS from /proc/self/status
 class MemoryTest {
@@ -49,6 +63,70 @@ class MemoryTest {
         assertTrue(read.peakRssKb() < 300 * 1024, "reading's peak RSS " + read.peakRssKb() + " kB");
         System.out.printf("320 MB checkpoint, -Xmx64m: info peak RSS %d MB, read-all peak RSS %d MB%n",
                 info.peakRssKb() >> 10, read.peakRssKb() >> 10);
+    }
+
+    /**
+     * EfficientNet-B7, the family's largest (66M parameters), as torchvision names and lays it out
+     * (OIHW kernels, [out,in] Linear, int64 num_batches_tracked) in a safetensors file: convert must
+     * rename, transpose and write every array without holding the state dict.
+     */
+    @Test
+    void convertOfAnEfficientNetB7SafetensorsFileIn64MbOfHeap(@TempDir Path dir) throws Exception {
+        EfficientNetConfig b7 = EfficientNetConfig.preset("b7", 1000);
+        TorchvisionNames names = TorchvisionNames.of(b7);
+        ParameterStore layout = ParameterStore.shapesOnly(WeightSource.empty());
+        new EfficientNet(b7, layout);
+        Map<String, int[]> torchShapes = new LinkedHashMap<>();
+        long parameters = 0;
+        Map<String, NpyArray> stateDict = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : layout.parameters().entrySet()) {
+            int[] torch = torchShape(e.getKey(), e.getValue().shape().dims());
+            torchShapes.put(e.getKey(), torch);
+            stateDict.put(names.torchvision(e.getKey()), NpyArray.ofFloats(torch, values(e.getKey(), e.getValue().size())));
+            parameters += e.getValue().size();
+        }
+        for (String d : names.droppedKeys()) stateDict.put(d, NpyArray.ofLongs(new int[0], new long[] {1}));
+        Path file = dir.resolve("efficientnet_b7.safetensors");
+        SafeTensors.write(file, stateDict);
+        stateDict.clear();
+        assertTrue(Files.size(file) > 3.9 * (64L << 20), "the file is about four times the forked JVM's heap: " + Files.size(file));
+
+        Path out = dir.resolve("b7.npz");
+        Forked convert = fork("cli", "convert", file.toString(), out.toString());
+        assertEquals(0, convert.exit(), convert.output());
+        assertTrue(convert.output().contains("applied " + layout.parameters().size() + ", missing 0, unused 0, shape-mismatched 0, dropped "
+                + names.droppedKeys().size() + " num_batches_tracked"), convert.output());
+        assertTrue(convert.peakRssKb() < 200 * 1024, "convert's peak RSS " + convert.peakRssKb() + " kB");
+        System.out.printf("%.0f MB EfficientNet-B7 safetensors, -Xmx64m: convert peak RSS %d MB%n", Files.size(file) / 1e6,
+                convert.peakRssKb() >> 10);
+
+        assertEquals("efficientnet-b7", Models.inspect(out).arch());
+        try (NpzReader z = NpzReader.open(out)) {
+            long written = z.keys().stream().filter(k -> !k.startsWith("meta/")).mapToLong(k -> z.header(k).elementCount()).sum();
+            assertEquals(parameters, written, "every parameter written");
+            for (String key : List.of("efficientnet/stem/conv/kernel", "efficientnet/blocks/00/depthwise/conv/kernel",
+                    "efficientnet/blocks/54/project/conv/kernel", "efficientnet/head/bn/running_var", EfficientNet.CLASSIFIER_KERNEL)) {
+                int[] torch = torchShapes.get(key);
+                float[] expected = TorchvisionNames.convert(key, torch, values(key, z.header(key).elementCount()));
+                assertArrayEquals(expected, z.read(key).toFloats(), key);
+            }
+        }
+        Models.Loaded loaded = Models.load(out, CpuBackend.get());
+        assertTrue(loaded.report().isComplete(), loaded.report().summary());
+    }
+
+    /** torchvision's layout of one of our parameters: HWIO kernels as OIHW, the [in,out] Linear as [out,in]. */
+    private static int[] torchShape(String key, int[] ours) {
+        if (!key.endsWith("/kernel")) return ours;
+        return ours.length == 4 ? new int[] {ours[3], ours[2], ours[0], ours[1]} : new int[] {ours[1], ours[0]};
+    }
+
+    /** Values that differ from key to key and along each array, so a wrong name or layout shows. */
+    private static float[] values(String key, int size) {
+        int seed = key.hashCode() & 0xFFFF;
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) v[i] = ((i * 31L + seed) % 2001 - 1000) / 1000f;
+        return v;
     }
 
     /** BiT-M-R152x4 is 936M parameters, 3.7 GB of float32. Needs 4 GB of free disk. */

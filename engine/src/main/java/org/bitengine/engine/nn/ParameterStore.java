@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 
 import org.bitengine.engine.backend.Backend;
+import org.bitengine.engine.backend.Storage;
 import org.bitengine.engine.tensor.DType;
 import org.bitengine.engine.tensor.Shape;
 import org.bitengine.engine.tensor.Tensor;
@@ -24,21 +25,24 @@ public final class ParameterStore {
     private final WeightSource source;
     private final long seed;
     private final DType dtype;
+    /** No values: neither read from the source nor initialised (see {@link #shapesOnly}). */
+    private final boolean shapesOnly;
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
     private final List<String> applied = new ArrayList<>();
     private final List<String> missing = new ArrayList<>();
     private final List<LoadReport.Mismatch> mismatched = new ArrayList<>();
 
-    private ParameterStore(Backend backend, WeightSource source, long seed, DType dtype) {
+    private ParameterStore(Backend backend, WeightSource source, long seed, DType dtype, boolean shapesOnly) {
         this.backend = backend;
         this.source = source;
         this.seed = seed;
         this.dtype = dtype;
+        this.shapesOnly = shapesOnly;
     }
 
     /** Every parameter initialised from {@code seed}, float32. */
     public static ParameterStore random(Backend backend, long seed) {
-        return new ParameterStore(backend, null, seed, DType.F32);
+        return new ParameterStore(backend, null, seed, DType.F32, false);
     }
 
     /** Parameters read from {@code source}; keys it lacks are initialised from {@code seed}. Float32. */
@@ -48,7 +52,18 @@ public final class ParameterStore {
 
     /** As {@link #from(Backend, WeightSource, long)} with parameters of {@code dtype} (float64 for reference runs). */
     public static ParameterStore from(Backend backend, WeightSource source, long seed, DType dtype) {
-        return new ParameterStore(backend, source, seed, dtype);
+        return new ParameterStore(backend, source, seed, dtype, false);
+    }
+
+    /**
+     * Parameters with shapes but no values: nothing is read from {@code source} and nothing is
+     * initialised, so a model built over this store costs a few bytes per parameter tensor and tells
+     * which keys it asks for with which shapes, and what {@link #report()} would say when loading
+     * {@code source}. That is how a checkpoint larger than the heap is checked before it is copied
+     * array by array. The tensors handed out cannot be computed with.
+     */
+    public static ParameterStore shapesOnly(WeightSource source) {
+        return new ParameterStore(null, source, 0, DType.F32, true);
     }
 
     /** The root scope: {@code root().at("resnet").get("root_block/standardized_conv2d/kernel", ...)}. */
@@ -63,13 +78,18 @@ public final class ParameterStore {
         if (source != null && source.keys().contains(key)) {
             Shape stored = source.shape(key);
             if (stored.equals(shape)) {
-                data = source.read(key);
+                if (!shapesOnly) data = source.read(key);
                 applied.add(key);
             } else {
                 mismatched.add(new LoadReport.Mismatch(key, shape.toString(), stored.toString()));
             }
         } else if (source != null) {
             missing.add(key);
+        }
+        if (shapesOnly) {
+            Tensor t = new Tensor(shape, new NoValues(dtype, shape.size())).requiresGrad(trainable);
+            parameters.put(key, t);
+            return t;
         }
         if (data == null) {
             data = new float[shape.size()];
@@ -92,5 +112,13 @@ public final class ParameterStore {
             for (String k : new TreeSet<>(source.keys())) if (!parameters.containsKey(k)) unused.add(k);
         }
         return new LoadReport(applied, missing, unused, mismatched);
+    }
+
+    /** The storage of a {@link #shapesOnly} parameter: a size and no memory; any backend op on it fails. */
+    private record NoValues(DType dtype, int size) implements Storage {
+        @Override
+        public Backend backend() {
+            throw new UnsupportedOperationException("a parameter of a shapes-only ParameterStore has no values to compute with");
+        }
     }
 }

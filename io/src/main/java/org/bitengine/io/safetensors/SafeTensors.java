@@ -18,7 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.engine.nn.WeightSource;
+import org.bitengine.engine.tensor.Shape;
 import org.bitengine.io.AtomicFile;
 import org.bitengine.io.IoErrors;
 import org.bitengine.io.json.Json;
@@ -36,8 +39,9 @@ import org.bitengine.io.npy.NpyDType;
  * kept; {@code F16} and {@code BF16} converted to float32. Every header entry is checked before any
  * data is read: the header must lie within the file, offsets within the data section, tensors must
  * not overlap, and each byte range must be exactly the shape times the item size. Gaps between
- * tensors are tolerated. Every failure is one {@link BitEngineException} line naming the file (and
- * the tensor).
+ * tensors are tolerated. {@link #open} reads the header and then one tensor at a time, so a file
+ * larger than the heap can be copied tensor by tensor. Every failure is one
+ * {@link BitEngineException} line naming the file (and the tensor).
  */
 public final class SafeTensors {
 
@@ -59,19 +63,15 @@ public final class SafeTensors {
      *                            with the file's size
      */
     public static Map<String, SafeTensorHeader> headers(Path path) {
-        try (FileChannel ch = open(path)) {
-            return parse(path, ch).tensors;
-        } catch (IOException e) {
-            throw readError(path, e);
+        try (Reader r = open(path)) {
+            return r.headers();
         }
     }
 
     /** The {@code __metadata__} string map of the header (empty when absent). */
     public static Map<String, String> metadata(Path path) {
-        try (FileChannel ch = open(path)) {
-            return parse(path, ch).metadata;
-        } catch (IOException e) {
-            throw readError(path, e);
+        try (Reader r = open(path)) {
+            return r.metadata();
         }
     }
 
@@ -81,29 +81,117 @@ public final class SafeTensors {
      * @throws BitEngineException as {@link #headers}, or if the file ends early
      */
     public static Map<String, NpyArray> read(Path path) {
-        try (FileChannel ch = open(path)) {
-            Parsed p = parse(path, ch);
+        try (Reader r = open(path)) {
             Map<String, NpyArray> out = new LinkedHashMap<>();
-            for (SafeTensorHeader h : p.tensors.values()) {
-                ByteBuffer b = ByteBuffer.allocate((int) (h.end() - h.begin())).order(ByteOrder.LITTLE_ENDIAN);
-                long at = p.dataStart + h.begin();
-                while (b.hasRemaining()) {
-                    if (ch.read(b, at + b.position()) < 0) {
-                        throw new EOFException();
-                    }
-                }
-                out.put(h.name(), convert(path, h, b.array()));
+            for (String name : r.keys()) {
+                out.put(name, r.array(name));
             }
             return Collections.unmodifiableMap(out);
+        }
+    }
+
+    /**
+     * The file with its header parsed and checked and no tensor read yet: each tensor is read when
+     * asked for. Close it to release the file.
+     *
+     * @throws BitEngineException as {@link #headers}
+     */
+    public static Reader open(Path path) {
+        FileChannel ch = openChannel(path);
+        try {
+            return new Reader(path, ch, parse(path, ch));
         } catch (IOException e) {
+            closeQuietly(ch);
             throw readError(path, e);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    /**
+     * An open safetensors file. As a {@link WeightSource} it reads each tensor as float32 (integers
+     * and bools converted), under the header's names.
+     */
+    public static final class Reader implements WeightSource, AutoCloseable {
+        private final Path path;
+        private final FileChannel ch;
+        private final Parsed parsed;
+
+        private Reader(Path path, FileChannel ch, Parsed parsed) {
+            this.path = path;
+            this.ch = ch;
+            this.parsed = parsed;
+        }
+
+        /** Every tensor's header entry, in the header's order. */
+        public Map<String, SafeTensorHeader> headers() {
+            return parsed.tensors;
+        }
+
+        /** The {@code __metadata__} string map of the header (empty when absent). */
+        public Map<String, String> metadata() {
+            return parsed.metadata;
+        }
+
+        @Override
+        public Set<String> keys() {
+            return parsed.tensors.keySet();
+        }
+
+        @Override
+        public Shape shape(String name) {
+            return Shape.of(header(name).shape());
+        }
+
+        @Override
+        public float[] read(String name) {
+            return array(name).toFloats();
+        }
+
+        /**
+         * One tensor ({@code F16}/{@code BF16} as float32).
+         *
+         * @throws BitEngineException if the name is not in the header or the file ends early
+         */
+        public NpyArray array(String name) {
+            SafeTensorHeader h = header(name);
+            ByteBuffer b = ByteBuffer.allocate((int) (h.end() - h.begin())).order(ByteOrder.LITTLE_ENDIAN);
+            try {
+                readFully(ch, b, parsed.dataStart + h.begin());
+            } catch (IOException e) {
+                throw readError(path, e);
+            }
+            return convert(path, h, b.array());
+        }
+
+        private SafeTensorHeader header(String name) {
+            SafeTensorHeader h = parsed.tensors.get(name);
+            if (h == null) {
+                throw error(path + ": no tensor '" + IoErrors.quote(name, 120) + "' in the header (" + parsed.tensors.size()
+                        + " tensors)");
+            }
+            return h;
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(ch);
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // Read-only file: nothing can be lost by a failed close.
         }
     }
 
     private record Parsed(Map<String, SafeTensorHeader> tensors, Map<String, String> metadata, long dataStart) {
     }
 
-    private static FileChannel open(Path path) {
+    private static FileChannel openChannel(Path path) {
         Objects.requireNonNull(path, "path");
         if (Files.isDirectory(path)) {
             throw error(path + ": is a directory, not a .safetensors file; pass the path of the file");

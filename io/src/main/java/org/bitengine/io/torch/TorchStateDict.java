@@ -10,14 +10,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Enumeration;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.bitengine.engine.BitEngineException;
+import org.bitengine.engine.nn.WeightSource;
+import org.bitengine.engine.tensor.Shape;
 import org.bitengine.io.IoErrors;
 import org.bitengine.io.ZipArchives;
 import org.bitengine.io.npy.NpyArray;
@@ -40,7 +42,9 @@ import org.bitengine.io.torch.Pickle.Tuple;
  *
  * <p>Tensors are views: {@link #read} materialises each into a fresh C-order {@link NpyArray}.
  * Float, double, int64, int32, uint8 and bool storages keep their dtype; half and bfloat16 are
- * converted to float32. Storages shared by several tensors are read once.
+ * converted to float32. {@link #open} reads only {@code data.pkl} and then one tensor at a time, so
+ * a state dict larger than the heap can be copied tensor by tensor; a storage shared by several
+ * tensors is then read once for each of them.
  *
  * <p>Allocation is bounded by what the file holds: a storage is read only up to the bytes its zip
  * entry really has, and a view must fit in its storage. Every malformed input ends in one
@@ -101,9 +105,19 @@ public final class TorchStateDict {
      *                            malformed or holds something other than tensors
      */
     public static Map<String, TorchTensorHeader> headers(Path path) {
-        try (Archive a = Archive.open(path)) {
-            return a.headers();
+        try (Reader r = open(path)) {
+            return r.headers();
         }
+    }
+
+    /**
+     * The state dict with its pickle parsed and no storage read yet: each tensor is read when asked
+     * for. Close it to release the file.
+     *
+     * @throws BitEngineException as {@link #headers}
+     */
+    public static Reader open(Path path) {
+        return Reader.open(path);
     }
 
     /**
@@ -114,27 +128,10 @@ public final class TorchStateDict {
      *                            its CRC, or is too small for a view of it
      */
     public static Map<String, NpyArray> read(Path path) {
-        try (Archive a = Archive.open(path)) {
-            Map<String, TorchTensorHeader> headers = a.headers();
-            Map<String, Integer> uses = new HashMap<>();
-            for (TorchTensorHeader h : headers.values()) {
-                uses.merge(h.storageKey(), 1, Integer::sum);
-            }
-            Map<String, byte[]> cache = new HashMap<>();
+        try (Reader r = open(path)) {
             Map<String, NpyArray> out = new LinkedHashMap<>();
-            for (TorchTensorHeader h : headers.values()) {
-                Kind kind = Kind.of(h.storageType());
-                byte[] storage = cache.get(h.storageKey());
-                if (storage == null) {
-                    storage = a.storage(h, kind);
-                }
-                int left = uses.merge(h.storageKey(), -1, Integer::sum);
-                if (left > 0) {
-                    cache.put(h.storageKey(), storage);
-                } else {
-                    cache.remove(h.storageKey());
-                }
-                out.put(h.key(), materialise(storage, kind, h));
+            for (String key : r.keys()) {
+                out.put(key, r.array(key));
             }
             return Collections.unmodifiableMap(out);
         }
@@ -142,23 +139,28 @@ public final class TorchStateDict {
 
     // ---------------------------------------------------------------------------------------------
 
-    /** The zip, its archive prefix and the parsed pickle. */
-    private static final class Archive implements AutoCloseable {
+    /**
+     * An open state dict: the zip, its archive prefix and the parsed pickle. As a {@link WeightSource}
+     * it reads each tensor as float32 (integers and bools converted), under the state dict's own keys.
+     */
+    public static final class Reader implements WeightSource, AutoCloseable {
         private final Path path;
         private final ZipFile zip;
         private final String prefix;
+        private Map<String, TorchTensorHeader> headers;
 
-        private Archive(Path path, ZipFile zip, String prefix) {
+        private Reader(Path path, ZipFile zip, String prefix) {
             this.path = path;
             this.zip = zip;
             this.prefix = prefix;
         }
 
-        static Archive open(Path path) {
+        static Reader open(Path path) {
             ZipFile zf = ZipArchives.open(path, "not a .pth file; pass the path of the file torch.save wrote",
                     e -> error(path + ": not a zip archive, so not a PyTorch checkpoint in the torch.save format of torch >= 1.6"
                             + " (" + IoErrors.message(e) + "); the file is truncated or corrupt, or it is a legacy"
                             + " (pre-1.6) checkpoint: re-save it with a recent torch", e));
+            Reader r;
             try {
                 String prefix = null;
                 for (Enumeration<? extends ZipEntry> en = zf.entries(); en.hasMoreElements(); ) {
@@ -173,9 +175,8 @@ public final class TorchStateDict {
                     throw error(path + ": a zip without <archive>/data.pkl, so not a checkpoint written by torch.save; "
                             + HINT);
                 }
-                Archive a = new Archive(path, zf, prefix);
-                a.checkByteOrder();
-                return a;
+                r = new Reader(path, zf, prefix);
+                r.checkByteOrder();
             } catch (RuntimeException e) {
                 closeQuietly(zf);
                 if (e instanceof BitEngineException) {
@@ -183,6 +184,13 @@ public final class TorchStateDict {
                 }
                 throw error(path + ": corrupt zip directory: " + IoErrors.message(e) + "; re-save the checkpoint", e);
             }
+            try {
+                r.headers = r.parseHeaders();
+            } catch (RuntimeException | Error e) {
+                r.close();
+                throw e;
+            }
+            return r;
         }
 
         private void checkByteOrder() {
@@ -197,7 +205,47 @@ public final class TorchStateDict {
             }
         }
 
-        Map<String, TorchTensorHeader> headers() {
+        /** Every tensor's header, in the file's order. */
+        public Map<String, TorchTensorHeader> headers() {
+            return headers;
+        }
+
+        @Override
+        public Set<String> keys() {
+            return headers.keySet();
+        }
+
+        @Override
+        public Shape shape(String key) {
+            return Shape.of(header(key).shape());
+        }
+
+        @Override
+        public float[] read(String key) {
+            return array(key).toFloats();
+        }
+
+        /**
+         * One tensor, materialised in C order with its dtype (half and bfloat16 as float32).
+         *
+         * @throws BitEngineException if the key is not in the state dict, or its storage is missing,
+         *                            truncated, fails its CRC, or is too small for the view
+         */
+        public NpyArray array(String key) {
+            TorchTensorHeader h = header(key);
+            Kind kind = Kind.of(h.storageType());
+            return materialise(storage(h, kind), kind, h);
+        }
+
+        private TorchTensorHeader header(String key) {
+            TorchTensorHeader h = headers.get(key);
+            if (h == null) {
+                throw error(path + ": no key '" + IoErrors.quote(key, 120) + "' in the state dict (" + headers.size() + " keys)");
+            }
+            return h;
+        }
+
+        private Map<String, TorchTensorHeader> parseHeaders() {
             ZipEntry pkl = zip.getEntry(prefix + "data.pkl");
             byte[] bytes = entry(pkl, Integer.MAX_VALUE - 16, "data.pkl");
             Object root;
@@ -259,7 +307,7 @@ public final class TorchStateDict {
         }
 
         /** The bytes the view needs from its storage entry, read only as far as the entry really goes. */
-        byte[] storage(TorchTensorHeader h, Kind kind) {
+        private byte[] storage(TorchTensorHeader h, Kind kind) {
             String name = prefix + "data/" + h.storageKey();
             ZipEntry e = zip.getEntry(name);
             String where = path + ": key '" + h.key() + "'";

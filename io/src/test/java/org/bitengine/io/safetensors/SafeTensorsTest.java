@@ -93,6 +93,22 @@ class SafeTensorsTest {
         assertEquals(a, SafeTensors.read(p));
     }
 
+    /** open() reads the header only: each tensor is read when asked for, so one bad tensor spoils only its own read. */
+    @Test
+    void openReadsOneTensorAtATime() throws IOException {
+        Path p = file("two.safetensors", "{\"ok\":{\"dtype\":\"I32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"bad\":{\"dtype\":\"BOOL\",\"shape\":[1],\"data_offsets\":[8,9]}}", 0);
+        Files.write(p, new byte[] {5, 0, 0, 0, -3, -1, -1, -1, 7}, java.nio.file.StandardOpenOption.APPEND);
+        try (SafeTensors.Reader r = SafeTensors.open(p)) {
+            assertEquals(List.of("ok", "bad"), List.copyOf(r.keys()));
+            assertArrayEquals(new int[] {1}, r.shape("bad").dims());
+            assertEquals(NpyArray.ofInts(new int[] {2}, new int[] {5, -3}), r.array("ok"));
+            assertArrayEquals(new float[] {5, -3}, r.read("ok"), "as a WeightSource: float32 whatever the dtype");
+            assertUserError(() -> r.array("bad"), "two.safetensors", "tensor 'bad'", "neither 0 nor 1");
+            assertUserError(() -> r.array("x"), "two.safetensors", "no tensor 'x'");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Bad files
 

@@ -200,6 +200,20 @@ class TorchStateDictTest {
         assertUserError(() -> TorchStateDict.read(p), "short.pth", "key 'sl'", "holds 12 bytes", "need 40");
     }
 
+    /** open() parses only the pickle: each tensor is read when asked for, so one bad storage spoils only its own. */
+    @Test
+    void openReadsOneTensorAtATime() throws IOException {
+        Path p = smallWith("short.pth", Map.of("small/data/1", new byte[12]));
+        try (TorchStateDict.Reader r = TorchStateDict.open(p)) {
+            assertEquals(List.of("w", "wt", "sl", "h", "bf", "n", "i", "d", "b"), List.copyOf(r.keys()));
+            assertArrayEquals(new int[] {2, 2}, r.shape("sl").dims());
+            assertEquals(NpyArray.ofFloats(new int[] {2, 3}, new float[] {0, .5f, 1, 1.5f, 2, 2.5f}), r.array("w"));
+            assertArrayEquals(new float[] {42}, r.read("n"), "as a WeightSource: float32 whatever the dtype");
+            assertUserError(() -> r.array("sl"), "short.pth", "key 'sl'", "holds 12 bytes", "need 40");
+            assertUserError(() -> r.array("x"), "short.pth", "no key 'x'");
+        }
+    }
+
     @Test
     void unsupportedOpcode() throws IOException {
         Path p = pickle("op.pth", bytes(0x80, 0x02, 0x93, '.'));

@@ -8,10 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Enumeration;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,11 +19,10 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 import org.bitengine.engine.BitEngineException;
-import org.bitengine.engine.backend.cpu.CpuBackend;
 import org.bitengine.engine.nn.LoadReport;
 import org.bitengine.engine.nn.WeightSource;
 import org.bitengine.engine.tensor.Shape;
-import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.checkpoint.MapWeights;
 import org.bitengine.io.checkpoint.NpzWeights;
 import org.bitengine.io.keras.KerasH5;
 import org.bitengine.io.keras.KerasWeights;
@@ -94,13 +90,21 @@ import picocli.CommandLine.Model.CommandSpec;
  * The load report (applied, missing, unused, shape-mismatched) is printed; a file that would not load
  * (a missing or mismatched key) is refused unless {@code --allow-partial}, which writes the applied
  * arrays only. Unused keys are never written. Any failure writes nothing (the .npz is committed last).
+ *
+ * <h2>Memory</h2>
+ * PyTorch, safetensors and .npz inputs stream: the architecture and the load report come from the
+ * keys and the shapes in the file's headers ({@link Models#check}: the model is built without
+ * values), then each array is read, renamed, re-laid out and written before the next is read. So
+ * converting needs about one array's worth of heap (a few times its size, for the copies), not the
+ * checkpoint's. Keras files are read whole by {@link KerasH5}.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Convert a PyTorch (.pth/.pt), safetensors, Keras (.h5 / .weights.h5) or .npz checkpoint into bit-engine's .npz:",
             "torchvision, timm or Keras EfficientNet B0-B7; BiT as .npz or as the official TF2 Keras .h5.",
             "Writes metadata (meta/*) so that info and predict need no flags.",
             "Format and architecture are detected unless --from / --arch name them.",
-            "Refuses to write a file that would not load (missing or mismatched keys) unless --allow-partial."})
+            "Refuses to write a file that would not load (missing or mismatched keys) unless --allow-partial.",
+            "PyTorch, safetensors and .npz inputs are copied one array at a time, so a checkpoint larger than the Java heap converts."})
 final class ConvertCommand implements Runnable {
 
     enum Format { torch, safetensors, npz, keras }
@@ -153,13 +157,21 @@ final class ConvertCommand implements Runnable {
         Format format = from != null ? from : detect(in);
         try {
             switch (format) {
-                case torch -> convertMap(TorchStateDict.read(in), format, o);
-                case safetensors -> convertMap(SafeTensors.read(in), format, o);
+                case torch -> {
+                    try (TorchStateDict.Reader r = TorchStateDict.open(in)) {
+                        convert(r, ModelMeta.NONE, format, o);
+                    }
+                }
+                case safetensors -> {
+                    try (SafeTensors.Reader r = SafeTensors.open(in)) {
+                        convert(r, ModelMeta.NONE, format, o);
+                    }
+                }
                 case keras -> convertKeras(KerasH5.read(in), o);
                 case npz -> {
                     ModelMeta meta = Models.meta(in);
                     try (NpzWeights w = NpzWeights.open(in)) {
-                        convert(w, null, meta, format, o);
+                        convert(w, meta, format, o);
                     }
                 }
             }
@@ -201,49 +213,16 @@ final class ConvertCommand implements Runnable {
                 + ".safetensors, Keras .h5 (HDF5) or .npz file; use --from to name the format");
     }
 
-    /** A state dict as a {@link WeightSource} under its own names. */
-    private static WeightSource mapSource(Map<String, NpyArray> map) {
-        Set<String> keys = Collections.unmodifiableSet(new LinkedHashSet<>(map.keySet()));
-        return new WeightSource() {
-            @Override
-            public Set<String> keys() {
-                return keys;
-            }
-
-            @Override
-            public Shape shape(String key) {
-                return Shape.of(map.get(key).shape());
-            }
-
-            @Override
-            public float[] read(String key) {
-                return map.get(key).toFloats();
-            }
-        };
-    }
-
-    private void convertMap(Map<String, NpyArray> stateDict, Format format, PrintWriter o) {
-        convert(mapSource(stateDict), stateDict, ModelMeta.NONE, format, o);
-    }
-
     private static boolean isTorchvisionEfficientNet(Set<String> keys) {
         return keys.contains("features.0.0.weight") && keys.contains("classifier.1.weight");
-    }
-
-    /** A state dict's arrays as a map (for a source read from an npz, which streams them). */
-    private static Map<String, NpyArray> arrays(WeightSource raw, Map<String, NpyArray> stateDict) {
-        if (stateDict != null) return stateDict;
-        Map<String, NpyArray> m = new LinkedHashMap<>();
-        for (String k : raw.keys()) m.put(k, NpyArray.ofFloats(raw.shape(k).dims(), raw.read(k)));
-        return m;
     }
 
     private void refuseBit(String what) {
         if (arch != null && arch.equals("bit")) throw new BitEngineException(in + ": --arch bit, but this is " + what);
     }
 
-    /** {@code raw}: the input under its own names; {@code stateDict}: the same as arrays (null for an npz). */
-    private void convert(WeightSource raw, Map<String, NpyArray> stateDict, ModelMeta meta, Format format, PrintWriter o) {
+    /** {@code raw}: the input under its own names, read array by array. */
+    private void convert(WeightSource raw, ModelMeta meta, Format format, PrintWriter o) {
         String file = in.toString();
         WeightSource ours = raw;
         Models.Spec spec;
@@ -253,7 +232,7 @@ final class ConvertCommand implements Runnable {
             int classes = raw.shape("classifier.1.weight").dim(0);
             String a = arch != null ? arch : detectTorchvision(raw, file);
             EfficientNetConfig config = EfficientNetConfig.preset(a.substring("efficientnet-".length()), classes);
-            ours = TorchvisionNames.of(config).source(arrays(raw, stateDict));
+            ours = TorchvisionNames.of(config).source(raw);
             dropped = (int) raw.keys().stream().filter(TorchvisionNames::isDropped).count();
             spec = Models.fromArch(a, ours, new ModelMeta(Map.of(ModelMeta.CONVENTION, "torchvision"), null, null), file);
         } else if (TimmNames.matches(raw.keys())) {
@@ -262,7 +241,7 @@ final class ConvertCommand implements Runnable {
             String a = arch != null ? arch : detectTimm(names, raw, file);
             int classes = raw.keys().contains("classifier.weight") ? raw.shape("classifier.weight").dim(0) : 1000;
             EfficientNetConfig config = EfficientNetConfig.preset(a.substring("efficientnet-".length()), classes);
-            ours = TimmNames.of(config).source(arrays(raw, stateDict));
+            ours = TimmNames.of(config).source(raw);
             dropped = (int) raw.keys().stream().filter(TorchvisionNames::isDropped).count();
             spec = Models.fromArch(a, ours, new ModelMeta(Map.of(ModelMeta.CONVENTION, tfPort ? "timm-tf" : "timm"), null, null), file);
         } else if (arch != null) {
@@ -287,7 +266,7 @@ final class ConvertCommand implements Runnable {
                 w.attributes().containsKey("keras_version") ? ", keras " + w.attributes().get("keras_version") : "");
         if (BitKerasNames.matches(w)) {
             if (arch != null && !arch.equals("bit")) throw new BitEngineException(file + ": --arch " + arch + ", but this is a BiT Keras file (root_block/standardized_conv2d)");
-            WeightSource ours = mapSource(BitKerasNames.convert(w));
+            WeightSource ours = MapWeights.of(BitKerasNames.convert(w));
             write(ours, Models.fromArch("bit", ours, ModelMeta.NONE, file), "", Format.keras, o);
             return;
         }
@@ -299,21 +278,23 @@ final class ConvertCommand implements Runnable {
         }
         refuseBit("a Keras EfficientNet");
         KerasNames.Converted c = KerasNames.convert(w, arch, file);
-        WeightSource ours = mapSource(c.weights());
+        WeightSource ours = MapWeights.of(c.weights());
         ModelMeta meta = new ModelMeta(Map.of(ModelMeta.CONVENTION, "keras", ModelMeta.PREPROCESSING, Preprocessing.KERAS_BUILTIN), null, null,
                 c.input());
         o.printf("keras input:  %s%n", c.note());
         write(ours, Models.fromArch(c.arch(), ours, meta, file), "", Format.keras, o);
     }
 
-    /** Builds the model over {@code ours}, prints the load report, and writes the .npz unless it would not load. */
+    /**
+     * Checks {@code ours} against the model from keys and shapes, prints the load report, and unless it
+     * would not load copies the applied arrays one at a time into the .npz.
+     */
     private void write(WeightSource ours, Models.Spec spec, String droppedNote, Format format, PrintWriter o) {
         o.printf("architecture: %s: %s%s%n", spec.arch(), spec.describe(), arch != null ? " (from --arch)" : "");
         o.printf("convention:   %s, BatchNorm eps %s; preprocessing %s%n", spec.convention(), Double.isNaN(spec.bnEps()) ? "-" : spec.bnEps(),
                 spec.input().describe());
 
-        Models.Loaded built = Models.build(spec, ours, CpuBackend.get());
-        LoadReport r = built.report();
+        LoadReport r = Models.check(spec, ours);
         o.printf("load report:  %s%s%n", r.summary(), droppedNote);
         list(o, "missing", r.missing());
         list(o, "unused", r.unused());
@@ -333,16 +314,14 @@ final class ConvertCommand implements Runnable {
         }
         if (!r.unused().isEmpty()) o.printf("note:         %d unused key(s) are not written%n", r.unused().size());
 
-        Set<String> applied = new LinkedHashSet<>(r.applied());
         ModelMeta outMeta = spec.meta(format + ":" + in.getFileName());
         long values = 0;
         int arrays = 0;
         try (NpzWriter w = NpzWriter.create(out)) {
-            for (Map.Entry<String, Tensor> e : built.model().parameters().entrySet()) {
-                if (!applied.contains(e.getKey())) continue;
-                Tensor t = e.getValue();
-                w.write(e.getKey(), NpyArray.ofFloats(t.shape().dims(), t.toFloatArray()));
-                values += t.size();
+            for (String key : r.applied()) {
+                Shape shape = ours.shape(key);
+                w.write(key, NpyArray.ofFloats(shape.dims(), ours.read(key)));
+                values += shape.size();
                 arrays++;
             }
             for (Map.Entry<String, NpyArray> e : outMeta.toArrays().entrySet()) w.write(e.getKey(), e.getValue());

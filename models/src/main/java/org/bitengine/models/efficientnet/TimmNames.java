@@ -11,7 +11,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.bitengine.engine.nn.WeightSource;
-import org.bitengine.io.npy.NpyArray;
 
 /**
  * The mapping between timm's EfficientNet state-dict keys ({@code timm.models.efficientnet}, blocks
@@ -139,8 +138,8 @@ public final class TimmNames {
         return Collections.unmodifiableSet(toOurs.keySet());
     }
 
-    /** A {@link WeightSource} under our names over a timm state dict. */
-    public WeightSource source(Map<String, NpyArray> stateDict) {
+    /** A timm state dict (a {@code TorchStateDict.Reader}, say) under our names. */
+    public WeightSource source(WeightSource stateDict) {
         return TorchvisionNames.renamed(toOurs, stateDict, "timm EfficientNet");
     }
 }

@@ -13,7 +13,6 @@ import java.util.regex.Pattern;
 
 import org.bitengine.engine.nn.WeightSource;
 import org.bitengine.engine.tensor.Shape;
-import org.bitengine.io.npy.NpyArray;
 
 /**
  * The mapping between torchvision's EfficientNet state-dict keys and {@link EfficientNet}'s names,
@@ -175,13 +174,13 @@ public final class TorchvisionNames {
         return r;
     }
 
-    /** A {@link WeightSource} under our names over a state dict read by {@code TorchStateDict.read}. */
-    public static WeightSource weights(Map<String, NpyArray> stateDict) {
-        return inferFrom(stateDict.keySet()).source(stateDict);
+    /** A torchvision state dict (a {@code TorchStateDict.Reader}, say) under our names. */
+    public static WeightSource weights(WeightSource stateDict) {
+        return inferFrom(stateDict.keys()).source(stateDict);
     }
 
-    /** As {@link #weights(Map)} with this mapping. */
-    public WeightSource source(Map<String, NpyArray> stateDict) {
+    /** As {@link #weights(WeightSource)} with this mapping. */
+    public WeightSource source(WeightSource stateDict) {
         return renamed(toOurs, stateDict, "torchvision EfficientNet");
     }
 
@@ -189,10 +188,12 @@ public final class TorchvisionNames {
      * A PyTorch state dict under our names: {@code toOurs} maps its keys (torchvision's or timm's) to
      * ours, arrays in PyTorch layout are converted as {@link #convert} does, {@code num_batches_tracked}
      * is dropped, and a key without a mapping is kept under its own name (so it is reported unused).
+     * Shapes come from {@code stateDict}'s headers; each array is read and converted only when asked
+     * for, so a state dict read lazily stays lazy.
      */
-    static WeightSource renamed(Map<String, String> toOurs, Map<String, NpyArray> stateDict, String what) {
+    static WeightSource renamed(Map<String, String> toOurs, WeightSource stateDict, String what) {
         Map<String, String> byOurs = new LinkedHashMap<>();
-        for (String tv : stateDict.keySet()) {
+        for (String tv : stateDict.keys()) {
             if (isDropped(tv)) continue;
             String ours = toOurs.get(tv);
             byOurs.put(ours == null ? tv : ours, tv);
@@ -205,20 +206,22 @@ public final class TorchvisionNames {
 
             @Override
             public Shape shape(String key) {
-                NpyArray a = array(key);
-                return Shape.of(byOurs.get(key).equals(key) ? a.shape() : convertShape(key, a.shape()));
+                String tv = torchKey(key);
+                int[] shape = stateDict.shape(tv).dims();
+                return Shape.of(tv.equals(key) ? shape : convertShape(key, shape));
             }
 
             @Override
             public float[] read(String key) {
-                NpyArray a = array(key);
-                return byOurs.get(key).equals(key) ? a.toFloats() : convert(key, a.shape(), a.toFloats());
+                String tv = torchKey(key);
+                float[] v = stateDict.read(tv);
+                return tv.equals(key) ? v : convert(key, stateDict.shape(tv).dims(), v);
             }
 
-            private NpyArray array(String key) {
+            private String torchKey(String key) {
                 String tv = byOurs.get(key);
                 if (tv == null) throw new IllegalArgumentException(what + ": no key '" + key + "'");
-                return stateDict.get(tv);
+                return tv;
             }
         };
     }

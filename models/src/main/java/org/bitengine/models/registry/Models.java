@@ -224,6 +224,17 @@ public final class Models {
     }
 
     /**
+     * What {@link #build} over {@code weights} would apply, from the keys and shapes alone: no value is
+     * read and no parameter allocated, so it is cheap for a checkpoint larger than the heap.
+     * {@link LoadReport#applied()} lists the keys in the model's parameter order.
+     */
+    public static LoadReport check(Spec spec, WeightSource weights) {
+        ParameterStore store = ParameterStore.shapesOnly(weights);
+        classifier(spec.config(), store);
+        return store.report();
+    }
+
+    /**
      * Loads a checkpoint for inference: architecture from metadata or keys, every weight required.
      * A missing or wrongly shaped key is an error naming it; {@code meta/*} keys are never "unused".
      */

@@ -21,6 +21,7 @@ import org.bitengine.engine.nn.LoadReport;
 import org.bitengine.engine.nn.ParameterStore;
 import org.bitengine.engine.nn.WeightSource;
 import org.bitengine.engine.tensor.Tensor;
+import org.bitengine.io.checkpoint.MapWeights;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.torch.TorchStateDict;
 import org.bitengine.io.torch.TorchTensorHeader;
@@ -126,7 +127,7 @@ class TorchvisionNamesTest {
         }
         for (String d : names.droppedKeys()) sd.put(d, NpyArray.ofLongs(new int[0], new long[] {3}));
         sd.put("extra.weight", NpyArray.ofFloats(new int[] {1}, new float[] {1}));
-        WeightSource src = TorchvisionNames.weights(sd);
+        WeightSource src = TorchvisionNames.weights(MapWeights.of(sd));
         ParameterStore store = ParameterStore.from(CpuBackend.get(), src, 99);
         EfficientNet loaded = new EfficientNet(c, store);
         LoadReport report = store.report();
