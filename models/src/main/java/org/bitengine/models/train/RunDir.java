@@ -176,7 +176,7 @@ public final class RunDir {
             writeNpz(temp.resolve(TRAIN_STATE), state);
             // A directory of this name can only be the leftover of a killed run that never pointed
             // latest at it; it is replaced.
-            if (Files.exists(target)) deleteTree(target);
+            if (Files.exists(target)) discard(target);
             move(temp, target);
             AtomicFile.writeString(dir.resolve(LATEST), name + "\n");
         } catch (IOException | BitEngineException e) {
@@ -226,7 +226,7 @@ public final class RunDir {
             }
             steps.sort(null);
             for (int i = 0; i < steps.size() - KEEP_CHECKPOINTS; i++) {
-                if (steps.get(i) != current) deleteTree(checkpoints().resolve(stepName(steps.get(i))));
+                if (steps.get(i) != current) discard(checkpoints().resolve(stepName(steps.get(i))));
             }
         } catch (IOException e) {
             throw new BitEngineException("cannot remove old checkpoints in " + checkpoints() + ": " + e.getMessage());
@@ -279,13 +279,24 @@ public final class RunDir {
         }
     }
 
-    /** Renames a checkpoint's temporary directory into place. */
+    /** Renames a directory in place of another, atomically where the file system can. */
     private static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
+    }
+
+    /**
+     * Deletes a checkpoint directory so that no kill leaves it half-deleted under its own name: it is first
+     * renamed to a temporary name (atomic), which {@link #removeLeftovers} finishes off if the deletion is
+     * interrupted. Deleted file by file in place, a SIGKILL could leave a step directory missing one file.
+     */
+    private static void discard(Path dir) throws IOException {
+        Path doomed = dir.resolveSibling(dir.getFileName() + ".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
+        move(dir, doomed);
+        deleteTree(doomed);
     }
 
     static void deleteTree(Path root) throws IOException {
