@@ -107,7 +107,10 @@ public final class Tape implements AutoCloseable {
                     Tensor prev = grads.get(in);
                     grads.put(in, prev == null ? dIn[j] : sum(prev, dIn[j]));
                 } else if (in.grad() == null) {
-                    in.setGrad(in.backend().copy(dIn[j]));
+                    // Later micro-batches add into the leaf's gradient in place, so it must own its storage:
+                    // a fresh gradient is taken as it is, one sharing storage with dy or with another
+                    // input's gradient (pass-through ops such as Add) is copied.
+                    in.setGrad(ownsStorage(dIn, j, dy) ? dIn[j] : in.backend().copy(dIn[j]));
                 } else {
                     in.backend().addInPlace(in.grad(), dIn[j]);
                 }
@@ -115,6 +118,15 @@ public final class Tape implements AutoCloseable {
         }
         entries.clear();
         outputs.clear();
+    }
+
+    /** Whether {@code grads[j]} shares its storage with neither {@code dy} nor another of {@code grads}. */
+    private static boolean ownsStorage(Tensor[] grads, int j, Tensor dy) {
+        if (grads[j].storage() == dy.storage()) return false;
+        for (int k = 0; k < grads.length; k++) {
+            if (k != j && grads[k] != null && grads[k].storage() == grads[j].storage()) return false;
+        }
+        return true;
     }
 
     private static Tensor sum(Tensor a, Tensor b) {
