@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -71,8 +72,9 @@ public final class CifarDataset implements ImageDataset {
     /**
      * Opens the split of the CIFAR-10 or CIFAR-100 folder {@code dir}.
      *
-     * @throws BitEngineException when the split's files are missing, a file is not a whole number of
-     *                            records, or a label is out of range
+     * @throws BitEngineException when the split's files are missing, two files are the same CIFAR-10
+     *                            training batch, a file is not a whole number of records, or a label is
+     *                            out of range
      */
     public static CifarDataset open(Path dir, Split split) {
         Objects.requireNonNull(dir, "dir");
@@ -80,7 +82,7 @@ public final class CifarDataset implements ImageDataset {
         if (isCifar10(dir)) {
             List<Path> files;
             if (split == Split.TRAIN) {
-                files = cifar10Batches(dir);
+                files = cifar10TrainingBatches(dir);
                 if (files.isEmpty()) {
                     throw error(dir + ": has no CIFAR-10 training batches (data_batch_1.bin .. data_batch_5.bin);"
                             + " extract them from cifar-10-binary.tar.gz or pick the test split");
@@ -107,22 +109,39 @@ public final class CifarDataset implements ImageDataset {
                 + " test.bin) binary files; pass the extracted cifar-10-batches-bin or cifar-100-binary folder");
     }
 
-    private static List<Path> cifar10Batches(Path dir) {
-        List<Path> out = new ArrayList<>();
+    /** A {@code data_batch_N.bin} file and its N. */
+    private record NumberedBatch(long number, Path file) {}
+
+    /**
+     * The training batches in number order. Two files of one number ({@code data_batch_1.bin} and
+     * {@code data_batch_01.bin}) are refused: which one is the real batch is not ours to guess, and
+     * reading both would train on the batch twice, in an order that depends on the folder listing.
+     */
+    private static List<Path> cifar10TrainingBatches(Path dir) {
+        List<NumberedBatch> batches = cifar10Batches(dir);
+        for (int i = 1; i < batches.size(); i++) {
+            NumberedBatch previous = batches.get(i - 1);
+            NumberedBatch next = batches.get(i);
+            if (previous.number() == next.number()) {
+                throw error(dir + ": " + previous.file().getFileName() + " and " + next.file().getFileName()
+                        + " are both CIFAR-10 training batch " + next.number() + "; keep one of them");
+            }
+        }
+        return batches.stream().map(NumberedBatch::file).toList();
+    }
+
+    /** The {@code data_batch_N.bin} files by number, then by name: the refusal above names them the same on every file system. */
+    private static List<NumberedBatch> cifar10Batches(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            List<Path> all = s.filter(Files::isRegularFile).toList();
-            List<long[]> numbered = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) {
-                Matcher m = BATCH.matcher(all.get(i).getFileName().toString());
+            List<NumberedBatch> numbered = new ArrayList<>();
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                Matcher m = BATCH.matcher(f.getFileName().toString());
                 if (m.matches() && m.group(1).length() < 10) {
-                    numbered.add(new long[] {Long.parseLong(m.group(1)), i});
+                    numbered.add(new NumberedBatch(Long.parseLong(m.group(1)), f));
                 }
             }
-            numbered.sort((a, b) -> Long.compare(a[0], b[0]));
-            for (long[] e : numbered) {
-                out.add(all.get((int) e[1]));
-            }
-            return out;
+            numbered.sort(Comparator.comparingLong(NumberedBatch::number).thenComparing(NumberedBatch::file));
+            return numbered;
         } catch (IOException e) {
             throw error(dir + ": cannot list folder: " + reason(e) + "; check the path and permissions", e);
         }

@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
+import org.bitengine.io.data.CifarDataset;
 import org.bitengine.io.data.IdxDataset;
+import org.bitengine.io.data.Split;
 import org.bitengine.io.image.ImageDecoder;
 import org.bitengine.io.json.Json;
 import org.bitengine.io.torch.TorchStateDict;
@@ -44,6 +46,20 @@ class FuzzFindingsTest {
         Path gzipped = Files.write(dir.resolve("train-images-idx3-ubyte.gz"), gz.toByteArray());
         assertUserError(() -> IdxDataset.open(gzipped, labels), "train-images-idx3-ubyte.gz",
                 "more than one array can hold");
+    }
+
+    /**
+     * {@code data_batch_1.bin} beside {@code data_batch_01.bin} (saved input
+     * {@code CifarRecordsFuzzTestInputs/records/data-batch-1-and-01}): both were read as batch 1, in the
+     * order the folder listing happened to give.
+     */
+    @Test
+    void cifar10TrainingBatchTwice() throws IOException {
+        byte[] record = new byte[1 + 3072];
+        Files.write(dir.resolve("data_batch_1.bin"), record);
+        Files.write(dir.resolve("data_batch_01.bin"), record);
+        assertUserError(() -> CifarDataset.open(dir, Split.TRAIN),
+                "data_batch_01.bin and data_batch_1.bin are both CIFAR-10 training batch 1; keep one of them");
     }
 
     /** A backslash before a line break: the JSON error message quoted the line break and became two lines. */
