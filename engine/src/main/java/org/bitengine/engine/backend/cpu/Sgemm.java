@@ -270,7 +270,14 @@ public final class Sgemm {
             int mc = roundUp(ceilDiv(m, mBlocks), mr);
             long work = (long) m * n * k;
             int threads = work < PARALLEL_MIN_WORK ? 1 : CpuParallel.threads();
-            if (threads > 1) {
+            if (threads > 1 && mBlocks == 1 && nBlocks < threads && n >= threads * na && n > m) {
+                // One block row and a B' larger than A' (a weight gradient xᵀ·dy over many pixels): split
+                // the columns, so each thread packs its share of B' and reads all of the smaller A', instead
+                // of every thread packing all of B' for its share of the rows.
+                nb = roundUp(ceilDiv(n, threads), na);
+                nBlocks = ceilDiv(n, nb);
+                mc = roundUp(m, mr);
+            } else if (threads > 1) {
                 // Split the rows finer until the jobs spread evenly over the threads. Smaller blocks cost
                 // more packing per flop, so stop at the first split that balances well. Block sizes do
                 // not affect the summation order, so results stay independent of the thread count.

@@ -245,7 +245,8 @@ class SgemmTest {
 
     @Test
     void identicalResultsForOneAndTwoThreads() {
-        int[][] sizes = {{1024, 64, 300}, {64, 1024, 300}, {300, 300, 300}, {2000, 24, 72}, {24, 2000, 72}, {513, 513, 65}};
+        // {60, 250, 150}: one block row narrower than B', so two threads split the columns.
+        int[][] sizes = {{1024, 64, 300}, {64, 1024, 300}, {300, 300, 300}, {2000, 24, 72}, {24, 2000, 72}, {513, 513, 65}, {60, 250, 150}};
         long seed = 500;
         for (int[] s : sizes) {
             for (boolean ta : BOOLS) {
