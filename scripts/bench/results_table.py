@@ -441,7 +441,8 @@ def main():
         w("## GroupNorm and weight standardisation (CPU backend, fp32, outputs allocated per call)")
         w("")
         w("Memory-bound, so rated by effective bandwidth: forward moves 8 bytes per element (read x, "
-          "write y), backward 12 (read dy and x, write dx). The weight tensors (2.4 MB and 8 MB) fit in "
+          "write y), backward 12 (read dy and x, write dx; 16 for the fused GroupNorm + ReLU, which also "
+          "reads y for the mask). The weight tensors (2.4 MB and 8 MB) fit in "
           "L2/L3, so their figures can pass the DRAM triad bandwidth.")
         w("")
         order = {"forward": 0, "backward": 1}
@@ -449,7 +450,7 @@ def main():
 
         def norm_key(r):
             kind, dims = r.params["tensor"].split("_", 1)
-            return ({"gn": "GroupNorm (32 groups)", "ws": "weight standardisation"}.get(kind, kind), "[" + dims.replace("x", ", ") + "]",
+            return ({"gn": "GroupNorm (32 groups)", "gnrelu": "GroupNorm + ReLU, fused", "ws": "weight standardisation"}.get(kind, kind), "[" + dims.replace("x", ", ") + "]",
                     {"forward": "fwd", "backward": "bwd"}.get(r.method, r.method))
         w(pivot(norm, norm_key, ["op", "shape", "pass"], peak, triad, "byte"))
         w("")

@@ -21,13 +21,16 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * GroupNorm (32 groups, eps 1e-5) and weight standardisation (eps 1e-10), forward and backward, through
- * the CPU backend's float32 paths as autograd calls them (each call allocates its outputs).
+ * GroupNorm (32 groups, eps 1e-5), GroupNorm fused with the ReLU that follows it, and weight
+ * standardisation (eps 1e-10), forward and backward, through the CPU backend's float32 paths as autograd
+ * calls them (each call allocates its outputs).
  *
- * <p>Shapes: GroupNorm on block 1's activations [8, 56, 56, 256] at 224 and [8, 32, 32, 256] at 128;
+ * <p>Shapes: GroupNorm on block 1's activations [8, 56, 56, 256] at 224 and [8, 32, 32, 256] at 128 (fused
+ * with ReLU at 128);
  * weight standardisation on a 3×3 256→256 kernel and a 1×1 1024→2048 kernel (HWIO). These kernels are
  * memory-bound, so the secondary result is the effective bandwidth "gbytes" (GB/s): forward reads its
- * input and writes its output (8 bytes per element), backward reads two tensors and writes one (12).
+ * input and writes its output (8 bytes per element), backward reads two tensors and writes one (12; the
+ * fused backward also reads the output, whose sign is the ReLU's mask: 16).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -37,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "--add-modules=jdk.incubator.vector"})
 public class NormBenchmark {
 
-    @Param({"gn_8x56x56x256", "gn_8x32x32x256", "ws_3x3x256x256", "ws_1x1x1024x2048"})
+    @Param({"gn_8x56x56x256", "gn_8x32x32x256", "gnrelu_8x32x32x256", "ws_3x3x256x256", "ws_1x1x1024x2048"})
     String tensor;
 
     @Param({"1", "2"})
@@ -47,15 +50,16 @@ public class NormBenchmark {
     static final double GN_EPS = 1e-5;
 
     private final Backend be = CpuBackend.get();
-    private boolean groupNorm;
-    private Tensor x, dy, gamma, beta, mean, rstd;
+    private boolean groupNorm, fusedRelu;
+    private Tensor x, dy, gamma, beta, mean, rstd, y;
     private double elements;
 
     @Setup
     public void setUp() {
         CpuParallel.setThreads(threads);
         String[] p = tensor.split("_");
-        groupNorm = p[0].equals("gn");
+        groupNorm = p[0].startsWith("gn");
+        fusedRelu = p[0].equals("gnrelu");
         String[] d = p[1].split("x");
         int[] dims = new int[d.length];
         for (int i = 0; i < d.length; i++) dims[i] = Integer.parseInt(d[i]);
@@ -67,23 +71,26 @@ public class NormBenchmark {
             int c = dims[dims.length - 1];
             gamma = be.fromHost(Shapes.random(c, 3), Shape.of(c));
             beta = be.fromHost(Shapes.random(c, 4), Shape.of(c));
-            Backend.GroupNormResult r = be.groupNorm(x, gamma, beta, GROUPS, GN_EPS);
+            Backend.GroupNormResult r = fusedRelu ? be.groupNormRelu(x, gamma, beta, GROUPS, GN_EPS) : be.groupNorm(x, gamma, beta, GROUPS, GN_EPS);
             mean = r.mean();
             rstd = r.rstd();
+            y = r.y();
         }
     }
 
     @Benchmark
     public Object forward(ByteRate rate) {
-        Object out = groupNorm ? be.groupNorm(x, gamma, beta, GROUPS, GN_EPS) : be.weightStandardize(x, StdConv2d.EPS);
+        Object out = fusedRelu ? be.groupNormRelu(x, gamma, beta, GROUPS, GN_EPS)
+                : groupNorm ? be.groupNorm(x, gamma, beta, GROUPS, GN_EPS) : be.weightStandardize(x, StdConv2d.EPS);
         rate.add(8 * elements);
         return out;
     }
 
     @Benchmark
     public Object backward(ByteRate rate) {
-        Object out = groupNorm ? be.groupNormBackward(dy, x, gamma, mean, rstd, GROUPS) : be.weightStandardizeBackward(x, dy, StdConv2d.EPS);
-        rate.add(12 * elements);
+        Object out = fusedRelu ? be.groupNormReluBackward(dy, y, x, gamma, mean, rstd, GROUPS)
+                : groupNorm ? be.groupNormBackward(dy, x, gamma, mean, rstd, GROUPS) : be.weightStandardizeBackward(x, dy, StdConv2d.EPS);
+        rate.add((fusedRelu ? 16 : 12) * elements);
         return out;
     }
 }
