@@ -253,7 +253,7 @@ class KerasConvertTest {
      * layers root_block, block1…4, group_norm, head/dense; variables {@code resnet/<path>:0} in nested groups; the
      * head a Dense [features, classes].
      */
-    private static void writeBitH5(Path npz, Path h5) {
+    static void writeBitH5(Path npz, Path h5) {
         Map<String, List<String>> layers = new LinkedHashMap<>();
         Map<String, NpyArray> arrays = new LinkedHashMap<>();
         try (NpzReader z = NpzReader.open(npz)) {

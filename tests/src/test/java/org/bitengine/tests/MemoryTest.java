@@ -23,6 +23,8 @@ import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.io.npy.NpzWriter;
 import org.bitengine.io.safetensors.SafeTensors;
+import org.bitengine.models.bit.BitConfig;
+import org.bitengine.models.bit.BitResNet;
 import org.bitengine.models.efficientnet.EfficientNet;
 import org.bitengine.models.efficientnet.EfficientNetConfig;
 import org.bitengine.models.efficientnet.TorchvisionNames;
@@ -37,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Checkpoints larger than the Java heap: {@code info} reads only the zip directory and the .npy
  * headers, reading the arrays one at a time needs one array's worth of heap, and {@code convert}
  * copies a checkpoint array by array, so all three run in a JVM whose heap (-Xmx64m) is a fifth (a
- * fourth for the EfficientNet-B7 that convert reads) of the file, with a peak RSS far below the file's size. The BiT-M-R152x4-sized case (3.7 GB)
+ * fourth for the EfficientNet-B7 that convert reads) of the file, with a peak RSS far below the file's size;
+ * convert of a BiT Keras .h5 runs in -Xmx48m, half the file. The BiT-M-R152x4-sized case (3.7 GB)
  * is opt-in: {@code -Dbitengine.bigtests=true}.
  */
 @EnabledOnOs(OS.LINUX) // peak RSS from /proc/self/status
@@ -115,6 +118,50 @@ class MemoryTest {
         assertTrue(loaded.report().isComplete(), loaded.report().summary());
     }
 
+    /**
+     * BiT-R50x1 as the official TF2 code saves it (a TF-Keras .h5; the published BiT-M-R152x4 is 3.7 GB): convert
+     * must read each array from the file on request, rename it and reshape the Dense head, in a heap half the file's size: two copies of its largest array
+     * (a 3×3×512×512 kernel, 9.4 MB: the values read and the .npy being written) must fit beside the model's shapes.
+     */
+    @Test
+    void convertOfABitR50x1KerasH5FileIn48MbOfHeap(@TempDir Path dir) throws Exception {
+        ParameterStore layout = ParameterStore.shapesOnly(WeightSource.empty());
+        new BitResNet(BitConfig.named("BiT-R50x1", 1000, false), layout);
+        Path npz = dir.resolve("official.npz");
+        long parameters = 0;
+        try (NpzWriter w = NpzWriter.create(npz)) {
+            for (Map.Entry<String, Tensor> e : layout.parameters().entrySet()) {
+                w.write(e.getKey(), NpyArray.ofFloats(e.getValue().shape().dims(), values(e.getKey(), e.getValue().size())));
+                parameters += e.getValue().size();
+            }
+            w.commit();
+        }
+        Path file = dir.resolve("BiT-R50x1.h5");
+        KerasConvertTest.writeBitH5(npz, file);
+        Files.delete(npz);
+        assertTrue(Files.size(file) > 1.9 * (48L << 20), "the file is twice the forked JVM's heap: " + Files.size(file));
+
+        Path out = dir.resolve("bit.npz");
+        Forked convert = forkWithHeap("48m", "cli", "convert", file.toString(), out.toString());
+        assertEquals(0, convert.exit(), convert.output());
+        assertTrue(convert.output().contains("applied " + layout.parameters().size() + ", missing 0, unused 0, shape-mismatched 0"),
+                convert.output());
+        // The file is mapped (it is under 2 GB), and the pages read count towards the RSS though they are the page cache's.
+        assertTrue(convert.peakRssKb() < Files.size(file) / 1024 + 200 * 1024, "convert's peak RSS " + convert.peakRssKb() + " kB");
+        System.out.printf("%.0f MB BiT-R50x1 Keras .h5, -Xmx48m: convert peak RSS %d MB%n", Files.size(file) / 1e6, convert.peakRssKb() >> 10);
+
+        try (NpzReader z = NpzReader.open(out)) {
+            long written = z.keys().stream().filter(k -> !k.startsWith("meta/")).mapToLong(k -> z.header(k).elementCount()).sum();
+            assertEquals(parameters, written, "every parameter written");
+            for (String key : List.of(BitConfig.ROOT_KERNEL, "resnet/block4/unit03/b/standardized_conv2d/kernel",
+                    "resnet/block1/unit01/a/proj/standardized_conv2d/kernel", "resnet/group_norm/gamma", BitConfig.HEAD_KERNEL)) {
+                assertArrayEquals(layout.parameters().get(key).shape().dims(), z.header(key).shape(), key);
+                assertArrayEquals(values(key, z.header(key).elementCount()), z.read(key).toFloats(), key);
+            }
+        }
+        assertTrue(Models.load(out, CpuBackend.get()).report().isComplete());
+    }
+
     /** torchvision's layout of one of our parameters: HWIO kernels as OIHW, the [in,out] Linear as [out,in]. */
     private static int[] torchShape(String key, int[] ours) {
         if (!key.endsWith("/kernel")) return ours;
@@ -160,7 +207,12 @@ class MemoryTest {
     record Forked(int exit, long peakRssKb, String output) {}
 
     static Forked fork(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx64m",
+        return forkWithHeap("64m", args);
+    }
+
+    /** Runs {@link PeakRss} with {@code args} in a JVM of {@code -Xmx<heap>}. */
+    static Forked forkWithHeap(String heap, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx" + heap,
                 "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), PeakRss.class.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

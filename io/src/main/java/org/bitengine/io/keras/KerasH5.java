@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,8 +130,19 @@ public final class KerasH5 {
         return signatureOffset(file) >= 0;
     }
 
-    /** Reads every layer and variable of a Keras weight file. */
+    /** Reads every layer and variable of a Keras weight file into memory (see {@link #open} to read them one at a time). */
     public static KerasWeights read(Path file) {
+        try (Reader r = open(file)) {
+            return r.readAll();
+        }
+    }
+
+    /**
+     * Opens a Keras weight file and reads its structure: every layer, and every variable's name and shape, each checked
+     * as {@link #read} checks it; the values stay in the file until {@link Reader#read} asks for them, so a file larger
+     * than the heap can be copied one array at a time.
+     */
+    public static Reader open(Path file) {
         if (!Files.isRegularFile(file)) throw IoErrors.error(file + ": no such file");
         if (signatureOffset(file) < 0) {
             throw IoErrors.error(file + ": not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, …); expected a Keras .h5 or .weights.h5");
@@ -142,33 +154,25 @@ public final class KerasH5 {
             throw IoErrors.error(file + ": cannot read: " + IoErrors.reason(e), e);
         }
         checkEndOfFile(file, signatureOffset(file), fileSize);
-        try (HdfFile h5 = open(file, fileSize)) {
-            Reader r = new Reader(file, fileSize);
-            Map<String, String> attributes = new LinkedHashMap<>();
-            for (String a : List.of("keras_version", "backend")) {
-                String v = r.stringAttribute(h5, a);
-                if (v != null) attributes.put(a, v);
-            }
-            Group root = h5;
-            if (h5.getChild("model_weights") instanceof Group mw && r.strings(mw, "layer_names") != null) root = mw;
-            List<String> layerNames = r.strings(root, "layer_names");
-            if (layerNames != null) return new KerasWeights(KerasWeights.Layout.TF_KERAS, r.tfKeras(root, layerNames), attributes);
-            if (h5.getChild("layers") instanceof Group || h5.getChild("_layer_checkpoint_dependencies") instanceof Group
-                    || h5.getChild("vars") instanceof Group) {
-                List<KerasWeights.Layer> layers = new ArrayList<>();
-                r.keras3(h5, "", 0, new HashSet<>(), layers);
-                return new KerasWeights(KerasWeights.Layout.KERAS3, layers, attributes);
-            }
-            throw IoErrors.error(file + ": an HDF5 file, but not Keras weights: no 'layer_names' attribute (TF-Keras .h5) and no "
-                    + "'layers/…/vars' groups (Keras 3 .weights.h5)");
+        HdfFile h5;
+        try {
+            h5 = openHdf(file, fileSize);
         } catch (IOException e) {
             throw IoErrors.error(file + ": cannot read: " + IoErrors.reason(e), e);
-        } catch (BitEngineException e) {
-            throw e;
         } catch (RuntimeException e) {
-            // jhdf reports a damaged or truncated file with a variety of runtime exceptions.
-            throw IoErrors.error(file + ": cannot read this HDF5 file (truncated or damaged?): " + IoErrors.reason(e), e);
+            throw damaged(file, e);
         }
+        try {
+            return new Reader(file, fileSize, h5);
+        } catch (RuntimeException e) {
+            h5.close();
+            throw e instanceof BitEngineException b ? b : damaged(file, e);
+        }
+    }
+
+    /** jhdf reports a damaged or truncated file with a variety of runtime exceptions; this is their one-line error. */
+    private static BitEngineException damaged(Path file, RuntimeException e) {
+        return IoErrors.error(file + ": cannot read this HDF5 file (truncated or damaged?): " + IoErrors.reason(e), e);
     }
 
     /**
@@ -177,7 +181,7 @@ public final class KerasH5 {
      * channel it allocates whatever an object header's size field says (a 792-byte file asked for 117 MB).
      * A larger file goes through the channel; it can back any single allocation an int size field asks for.
      */
-    private static HdfFile open(Path file, long fileSize) throws IOException {
+    private static HdfFile openHdf(Path file, long fileSize) throws IOException {
         if (fileSize > Integer.MAX_VALUE) return new HdfFile(file);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             // The mapping stays valid after the channel closes.
@@ -185,27 +189,143 @@ public final class KerasH5 {
         }
     }
 
-    /** The per-file state of one read: the file (for messages) and its size (to bound allocations). */
-    private record Reader(Path file, long fileSize) {
+    /**
+     * An open Keras weight file: its layout, attributes and layers, with every variable's name and shape, read and
+     * checked when it opens; a variable's values are read when {@link #read} asks for them. Closing it releases the file.
+     */
+    public static final class Reader implements AutoCloseable {
 
-        List<KerasWeights.Layer> tfKeras(Group root, List<String> layerNames) {
-            List<KerasWeights.Layer> layers = new ArrayList<>(layerNames.size());
+        /** A variable as stored: its name within the layer (see {@link KerasWeights}), its path in the file, its shape. */
+        public record StoredVariable(String name, String path, int[] shape) {}
+
+        /** A layer (or Keras 3 object) and its variables in stored order. */
+        public record StoredLayer(String name, List<StoredVariable> variables) {
+
+            public StoredLayer {
+                variables = List.copyOf(variables);
+            }
+        }
+
+        private final Path file;
+        private final long fileSize;
+        private final HdfFile h5;
+        /** Each variable's dataset, by {@link StoredVariable#path}. */
+        private final Map<String, Dataset> datasets = new HashMap<>();
+        private final KerasWeights.Layout layout;
+        private final List<StoredLayer> layers;
+        private final Map<String, String> attributes = new LinkedHashMap<>();
+
+        private Reader(Path file, long fileSize, HdfFile h5) {
+            this.file = file;
+            this.fileSize = fileSize;
+            this.h5 = h5;
+            for (String a : List.of("keras_version", "backend")) {
+                String v = stringAttribute(h5, a);
+                if (v != null) attributes.put(a, v);
+            }
+            Group root = h5;
+            if (h5.getChild("model_weights") instanceof Group mw && strings(mw, "layer_names") != null) root = mw;
+            List<String> layerNames = strings(root, "layer_names");
+            if (layerNames != null) {
+                layout = KerasWeights.Layout.TF_KERAS;
+                layers = tfKeras(root, layerNames);
+            } else if (h5.getChild("layers") instanceof Group || h5.getChild("_layer_checkpoint_dependencies") instanceof Group
+                    || h5.getChild("vars") instanceof Group) {
+                layout = KerasWeights.Layout.KERAS3;
+                List<StoredLayer> found = new ArrayList<>();
+                keras3(h5, "", 0, new HashSet<>(), found);
+                layers = List.copyOf(found);
+            } else {
+                throw IoErrors.error(file + ": an HDF5 file, but not Keras weights: no 'layer_names' attribute (TF-Keras .h5) and no "
+                        + "'layers/…/vars' groups (Keras 3 .weights.h5)");
+            }
+        }
+
+        public KerasWeights.Layout layout() {
+            return layout;
+        }
+
+        /** Every layer in file order (TF-Keras) or path order (Keras 3), with or without variables. */
+        public List<StoredLayer> layers() {
+            return layers;
+        }
+
+        /** The root's string attributes of interest ({@code keras_version}, {@code backend}), when present. */
+        public Map<String, String> attributes() {
+            return Map.copyOf(attributes);
+        }
+
+        /** How many variables the file holds. */
+        public int variableCount() {
+            return layers.stream().mapToInt(l -> l.variables().size()).sum();
+        }
+
+        /** One variable's values as stored (float16 as float32). */
+        public NpyArray read(StoredVariable v) {
+            Object flat = flat(v);
+            try {
+                return switch (flat) {
+                    case float[] f -> NpyArray.ofFloats(v.shape(), f);
+                    case double[] f -> NpyArray.ofDoubles(v.shape(), f);
+                    case int[] f -> NpyArray.ofInts(v.shape(), f);
+                    case long[] f -> NpyArray.ofLongs(v.shape(), f);
+                    default -> throw IoErrors.error(file + ": dataset '" + v.path() + "' read as " + flat.getClass().getSimpleName()
+                            + "; expected a numeric array");
+                };
+            } catch (IllegalArgumentException e) {
+                throw damaged(file, e); // fewer values than the shape says
+            }
+        }
+
+        /** One variable's values as float32; a float32 dataset (all of BiT's) without the copy into an {@link NpyArray}. */
+        public float[] readFloats(StoredVariable v) {
+            return flat(v) instanceof float[] f ? f : read(v).toFloats();
+        }
+
+        /** Every variable's values, in memory. */
+        public KerasWeights readAll() {
+            List<KerasWeights.Layer> out = new ArrayList<>(layers.size());
+            for (StoredLayer l : layers) {
+                List<KerasWeights.Variable> vars = new ArrayList<>(l.variables().size());
+                for (StoredVariable v : l.variables()) vars.add(new KerasWeights.Variable(v.name(), read(v)));
+                out.add(new KerasWeights.Layer(l.name(), vars));
+            }
+            return new KerasWeights(layout, out, attributes);
+        }
+
+        @Override
+        public void close() {
+            h5.close();
+        }
+
+        private Object flat(StoredVariable v) {
+            Dataset d = datasets.get(v.path());
+            if (d == null) throw new IllegalArgumentException(file + ": no variable '" + v.path() + "'");
+            try {
+                return d.getDataFlat();
+            } catch (RuntimeException e) {
+                throw damaged(file, e);
+            }
+        }
+
+        private List<StoredLayer> tfKeras(Group root, List<String> layerNames) {
+            List<StoredLayer> found = new ArrayList<>(layerNames.size());
             for (String name : layerNames) {
                 // A layer name may hold a '/' (BiT's "head/dense"), which h5py stores as nested groups.
                 if (!(child(root, name) instanceof Group g)) {
                     throw IoErrors.error(file + ": layer '" + name + "' is listed in layer_names but has no group in the file");
                 }
                 List<String> weightNames = strings(g, "weight_names");
-                List<KerasWeights.Variable> vars = new ArrayList<>();
+                List<StoredVariable> vars = new ArrayList<>();
                 for (String w : weightNames == null ? List.<String>of() : weightNames) {
                     if (!(child(g, w) instanceof Dataset d)) {
                         throw IoErrors.error(file + ": weight '" + name + "/" + w + "' is listed in weight_names but has no dataset");
                     }
-                    vars.add(new KerasWeights.Variable(w, array(name + "/" + w, d)));
+                    vars.add(stored(w, name + "/" + w, d));
                 }
-                layers.add(new KerasWeights.Layer(name, vars));
+                found.add(new StoredLayer(name, vars));
             }
-            return layers;
+            return List.copyOf(found);
         }
 
         private static Node child(Group g, String path) {
@@ -217,19 +337,19 @@ public final class KerasH5 {
         }
 
         /** Depth-first over the groups: a group with a {@code vars} child is one object; children in natural name order. */
-        void keras3(Group g, String path, int depth, Set<Long> seen, List<KerasWeights.Layer> out) {
+        private void keras3(Group g, String path, int depth, Set<Long> seen, List<StoredLayer> out) {
             if (depth > MAX_DEPTH || !seen.add(g.getAddress())) return;
             if (g.getChild("vars") instanceof Group vars) {
                 List<Node> datasets = new ArrayList<>(vars.getChildren().values());
                 datasets.sort(Comparator.comparing(Node::getName, KerasH5::naturalOrder));
-                List<KerasWeights.Variable> v = new ArrayList<>();
+                List<StoredVariable> v = new ArrayList<>();
                 for (Node n : datasets) {
                     if (!(n instanceof Dataset d)) {
                         throw IoErrors.error(file + ": '" + n.getPath() + "' is not a dataset; a Keras 3 vars group holds datasets only");
                     }
-                    v.add(new KerasWeights.Variable(n.getName(), array(n.getPath(), d)));
+                    v.add(stored(n.getName(), n.getPath(), d));
                 }
-                out.add(new KerasWeights.Layer(path, v));
+                out.add(new StoredLayer(path, v));
             }
             List<Node> children = new ArrayList<>(g.getChildren().values());
             children.sort(Comparator.comparing(Node::getName, KerasH5::naturalOrder));
@@ -240,8 +360,8 @@ public final class KerasH5 {
             }
         }
 
-        /** A dataset as an array of its stored shape, after checking that the file can back its size. */
-        NpyArray array(String where, Dataset d) {
+        /** A dataset as a variable named {@code name}, after checking its datatype and that the file can back its size. */
+        private StoredVariable stored(String name, String where, Dataset d) {
             if (d.isCompound() || d.isVariableLength()) {
                 throw IoErrors.error(file + ": dataset '" + where + "' has an unsupported datatype (compound or variable-length); "
                         + "expected float32, float64, float16, int32 or int64");
@@ -267,19 +387,12 @@ public final class KerasH5 {
                 throw IoErrors.error(file + ": dataset '" + where + "' has an unsupported datatype " + d.getDataType().getClass().getSimpleName()
                         + " (Java " + type.getSimpleName() + "); expected float32, float64, float16, int32 or int64");
             }
-            Object flat = d.getDataFlat();
-            return switch (flat) {
-                case float[] f -> NpyArray.ofFloats(shape, f);
-                case double[] f -> NpyArray.ofDoubles(shape, f);
-                case int[] f -> NpyArray.ofInts(shape, f);
-                case long[] f -> NpyArray.ofLongs(shape, f);
-                default -> throw IoErrors.error(file + ": dataset '" + where + "' read as " + flat.getClass().getSimpleName()
-                        + "; expected a numeric array");
-            };
+            datasets.put(where, d);
+            return new StoredVariable(name, where, shape);
         }
 
         /** A string-array attribute, or null when absent; Keras' chunked {@code name0}, {@code name1}, … are joined. */
-        List<String> strings(Node n, String name) {
+        private List<String> strings(Node n, String name) {
             Attribute a = n.getAttribute(name);
             if (a != null) return stringList(n, a);
             if (n.getAttribute(name + "0") == null) return null;
@@ -302,7 +415,7 @@ public final class KerasH5 {
             return out;
         }
 
-        String stringAttribute(Node n, String name) {
+        private String stringAttribute(Node n, String name) {
             Attribute a = n.getAttribute(name);
             if (a == null || a.isEmpty()) return null;
             return a.getData() instanceof String s ? s : null;

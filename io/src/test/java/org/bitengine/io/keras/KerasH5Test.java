@@ -37,9 +37,8 @@ class KerasH5Test {
         assertEquals(-1, KerasH5.signatureOffset(f));
     }
 
-    @Test
-    void tfKerasLayoutIsReadInLayerNamesOrder(@TempDir Path dir) {
-        Path f = dir.resolve("w.h5");
+    /** Two TF-Keras layers, listed in layer_names in the reverse of their name order: a float kernel, a double bias, a long. */
+    private static Path tfKerasFile(Path f) {
         try (WritableHdfFile h = HdfFile.write(f)) {
             h.putAttribute("layer_names", new String[] {"zeta", "alpha"});
             h.putAttribute("keras_version", "2.12.0");
@@ -51,7 +50,12 @@ class KerasH5Test {
             h.putGroup("alpha").putAttribute("weight_names", new String[] {"alpha/count:0"});
             ((WritableGroup) h.getChild("alpha")).putGroup("alpha").putDataset("count:0", new long[] {3});
         }
-        KerasWeights w = KerasH5.read(f);
+        return f;
+    }
+
+    @Test
+    void tfKerasLayoutIsReadInLayerNamesOrder(@TempDir Path dir) {
+        KerasWeights w = KerasH5.read(tfKerasFile(dir.resolve("w.h5")));
         assertEquals(KerasWeights.Layout.TF_KERAS, w.layout());
         assertEquals("2.12.0", w.attributes().get("keras_version"));
         assertEquals(List.of("zeta", "alpha"), w.layers().stream().map(KerasWeights.Layer::name).toList());
@@ -62,6 +66,22 @@ class KerasH5Test {
         assertArrayEquals(new double[] {7, 8, 9}, w.layers().getFirst().variables().get(1).value().toDoubles());
         assertArrayEquals(new long[] {3}, w.layers().get(1).variables().getFirst().value().toLongs());
         assertEquals(3, w.variableCount());
+    }
+
+    @Test
+    void openGivesNamesAndShapesAndReadsEachVariableOnRequest(@TempDir Path dir) {
+        try (KerasH5.Reader r = KerasH5.open(tfKerasFile(dir.resolve("w.h5")))) {
+            assertEquals(KerasWeights.Layout.TF_KERAS, r.layout());
+            assertEquals(3, r.variableCount());
+            KerasH5.Reader.StoredVariable kernel = r.layers().getFirst().variables().getFirst();
+            assertEquals("zeta/kernel:0", kernel.name());
+            assertEquals("zeta/zeta/kernel:0", kernel.path());
+            assertArrayEquals(new int[] {2, 3}, kernel.shape());
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, r.readFloats(kernel));
+            KerasH5.Reader.StoredVariable count = r.layers().get(1).variables().getFirst();
+            assertArrayEquals(new long[] {3}, r.read(count).toLongs());
+            assertArrayEquals(new float[] {3}, r.readFloats(count), "any numeric dataset as float32");
+        }
     }
 
     @Test

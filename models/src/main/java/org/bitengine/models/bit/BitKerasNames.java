@@ -1,12 +1,16 @@
 package org.bitengine.models.bit;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.bitengine.engine.nn.WeightSource;
+import org.bitengine.engine.tensor.Shape;
+import org.bitengine.io.keras.KerasH5;
 import org.bitengine.io.keras.KerasWeights;
-import org.bitengine.io.npy.NpyArray;
 
 /**
  * BiT as the official TensorFlow 2 code saves it ({@code google-research/big_transfer},
@@ -23,6 +27,9 @@ import org.bitengine.io.npy.NpyArray;
  * {@code head/dense/kernel [features, classes]} there, a 1×1 conv {@code head/conv2d/kernel
  * [1,1,features,classes]} in the npz (bias {@code head/conv2d/bias}). Variables outside this scheme
  * keep their file name (reported unused).
+ *
+ * <p>The renaming needs only names and shapes, so {@link #source} reads each array from the file when it
+ * is asked for: the published files reach 3.7 GB (BiT-M-R152x4).
  */
 public final class BitKerasNames {
 
@@ -33,38 +40,65 @@ public final class BitKerasNames {
     private BitKerasNames() {}
 
     /** Whether a TF-Keras file holds BiT: a {@code root_block/standardized_conv2d/kernel} variable. */
-    public static boolean matches(KerasWeights w) {
-        if (w.layout() != KerasWeights.Layout.TF_KERAS) return false;
-        for (KerasWeights.Layer l : w.layers()) {
-            for (KerasWeights.Variable v : l.variables()) {
+    public static boolean matches(KerasH5.Reader file) {
+        if (file.layout() != KerasWeights.Layout.TF_KERAS) return false;
+        for (KerasH5.Reader.StoredLayer l : file.layers()) {
+            for (KerasH5.Reader.StoredVariable v : l.variables()) {
                 if (TF_SUFFIX.matcher(v.name()).replaceFirst("").endsWith("root_block/standardized_conv2d/kernel")) return true;
             }
         }
         return false;
     }
 
-    /** Every variable under the official npz name (or its own, when it has none), in file order. */
-    public static Map<String, NpyArray> convert(KerasWeights w) {
-        Map<String, NpyArray> out = new LinkedHashMap<>();
-        for (KerasWeights.Layer l : w.layers()) {
-            for (KerasWeights.Variable v : l.variables()) {
-                String n = TF_SUFFIX.matcher(v.name()).replaceFirst("");
-                Matcher m = TREE.matcher(n);
-                if (!m.matches()) {
-                    out.put(l.name() + "/" + n, v.value());
-                    continue;
-                }
-                String key = "resnet/" + m.group(1);
-                NpyArray a = v.value();
-                if (key.equals("resnet/head/dense/kernel") && a.ndim() == 2) {
-                    out.put(BitConfig.HEAD_KERNEL, NpyArray.ofFloats(new int[] {1, 1, a.shape()[0], a.shape()[1]}, a.toFloats()));
-                } else if (key.equals("resnet/head/dense/bias")) {
-                    out.put("resnet/head/conv2d/bias", a);
-                } else {
-                    out.put(key, a);
-                }
+    /**
+     * Every variable of the open file under the official npz name (or its own, when it has none), in file order, read
+     * from the file one array at a time.
+     */
+    public static WeightSource source(KerasH5.Reader file) {
+        Map<String, Official> byKey = new LinkedHashMap<>();
+        for (KerasH5.Reader.StoredLayer l : file.layers()) {
+            for (KerasH5.Reader.StoredVariable v : l.variables()) {
+                Official o = official(l.name(), v);
+                byKey.put(o.key(), o);
             }
         }
-        return out;
+        Set<String> keys = Collections.unmodifiableSet(byKey.keySet());
+        return new WeightSource() {
+            @Override
+            public Set<String> keys() {
+                return keys;
+            }
+
+            @Override
+            public Shape shape(String key) {
+                return Shape.of(get(key).shape());
+            }
+
+            @Override
+            public float[] read(String key) {
+                // The head's reshape [features, classes] → [1,1,features,classes] keeps the row-major order.
+                return file.readFloats(get(key).variable());
+            }
+
+            private Official get(String key) {
+                Official o = byKey.get(key);
+                if (o == null) throw new IllegalArgumentException("no array '" + key + "' among " + keys.size());
+                return o;
+            }
+        };
+    }
+
+    /** A stored variable under its official npz key and shape. */
+    private record Official(String key, int[] shape, KerasH5.Reader.StoredVariable variable) {}
+
+    private static Official official(String layer, KerasH5.Reader.StoredVariable v) {
+        String n = TF_SUFFIX.matcher(v.name()).replaceFirst("");
+        Matcher m = TREE.matcher(n);
+        if (!m.matches()) return new Official(layer + "/" + n, v.shape(), v);
+        String key = "resnet/" + m.group(1);
+        int[] s = v.shape();
+        if (key.equals("resnet/head/dense/kernel") && s.length == 2) return new Official(BitConfig.HEAD_KERNEL, new int[] {1, 1, s[0], s[1]}, v);
+        if (key.equals("resnet/head/dense/bias")) return new Official("resnet/head/conv2d/bias", s, v);
+        return new Official(key, s, v);
     }
 }

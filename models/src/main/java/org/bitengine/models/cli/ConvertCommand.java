@@ -96,7 +96,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * keys and the shapes in the file's headers ({@link Models#check}: the model is built without
  * values), then each array is read, renamed, re-laid out and written before the next is read. So
  * converting needs about one array's worth of heap (a few times its size, for the copies), not the
- * checkpoint's. Keras files are read whole by {@link KerasH5}.
+ * checkpoint's. So does a BiT Keras .h5 ({@link KerasH5#open} reads the structure, {@link BitKerasNames#source}
+ * each array on request); a Keras EfficientNet (at most 260 MB) is read whole.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Convert a PyTorch (.pth/.pt), safetensors, Keras (.h5 / .weights.h5) or .npz checkpoint into bit-engine's .npz:",
@@ -104,7 +105,7 @@ import picocli.CommandLine.Model.CommandSpec;
             "Writes metadata (meta/*) so that info and predict need no flags.",
             "Format and architecture are detected unless --from / --arch name them.",
             "Refuses to write a file that would not load (missing or mismatched keys) unless --allow-partial.",
-            "PyTorch, safetensors and .npz inputs are copied one array at a time, so a checkpoint larger than the Java heap converts."})
+            "PyTorch, safetensors, .npz and BiT Keras .h5 inputs are copied one array at a time, so a checkpoint larger than the Java heap converts."})
 final class ConvertCommand implements Runnable {
 
     enum Format { torch, safetensors, npz, keras }
@@ -167,7 +168,11 @@ final class ConvertCommand implements Runnable {
                         convert(r, ModelMeta.NONE, format, o);
                     }
                 }
-                case keras -> convertKeras(KerasH5.read(in), o);
+                case keras -> {
+                    try (KerasH5.Reader r = KerasH5.open(in)) {
+                        convertKeras(r, o);
+                    }
+                }
                 case npz -> {
                     ModelMeta meta = Models.meta(in);
                     try (NpzWeights w = NpzWeights.open(in)) {
@@ -258,18 +263,22 @@ final class ConvertCommand implements Runnable {
         write(ours, spec, dropped > 0 ? ", dropped " + dropped + " num_batches_tracked" : "", format, o);
     }
 
-    /** A Keras file: BiT from the official TF2 code, or a Keras EfficientNet. */
-    private void convertKeras(KerasWeights w, PrintWriter o) {
+    /**
+     * A Keras file: BiT from the official TF2 code, copied from the file one array at a time (up to 3.7 GB), or a Keras
+     * EfficientNet (at most 260 MB), read whole.
+     */
+    private void convertKeras(KerasH5.Reader h5, PrintWriter o) {
         String file = in.toString();
-        o.printf("input:        %s (keras %s layout, %d layers, %d arrays%s)%n", in, w.layout() == KerasWeights.Layout.TF_KERAS ? "TF-Keras .h5"
-                : "Keras 3 .weights.h5", w.layers().size(), w.variableCount(),
-                w.attributes().containsKey("keras_version") ? ", keras " + w.attributes().get("keras_version") : "");
-        if (BitKerasNames.matches(w)) {
+        o.printf("input:        %s (keras %s layout, %d layers, %d arrays%s)%n", in, h5.layout() == KerasWeights.Layout.TF_KERAS ? "TF-Keras .h5"
+                : "Keras 3 .weights.h5", h5.layers().size(), h5.variableCount(),
+                h5.attributes().containsKey("keras_version") ? ", keras " + h5.attributes().get("keras_version") : "");
+        if (BitKerasNames.matches(h5)) {
             if (arch != null && !arch.equals("bit")) throw new BitEngineException(file + ": --arch " + arch + ", but this is a BiT Keras file (root_block/standardized_conv2d)");
-            WeightSource ours = MapWeights.of(BitKerasNames.convert(w));
+            WeightSource ours = BitKerasNames.source(h5);
             write(ours, Models.fromArch("bit", ours, ModelMeta.NONE, file), "", Format.keras, o);
             return;
         }
+        KerasWeights w = h5.readAll();
         if (!KerasNames.isEfficientNet(w)) {
             String some = w.layers().stream().filter(l -> !l.variables().isEmpty()).limit(3).map(l -> "'" + l.name() + "'")
                     .collect(Collectors.joining(", "));
