@@ -4,8 +4,11 @@ import static org.bitengine.io.IoErrors.error;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -74,8 +77,47 @@ public final class NpzWriter implements AutoCloseable {
      * @throws org.bitengine.engine.BitEngineException on an I/O failure (the archive is then aborted)
      */
     public void write(String key, NpyArray array) {
-        Objects.requireNonNull(key, "key");
         Objects.requireNonNull(array, "array");
+        byte[] data = array.bytesRef();
+        put(key, array.dtype(), array.shapeRef(), data.length, sink -> sink.accept(data, data.length));
+    }
+
+    /**
+     * Adds float32 values of {@code shape} as entry {@code key + ".npy"}, encoded in small chunks rather than copied
+     * into an {@link NpyArray} first: a converter then holds one copy of its largest array, not two.
+     *
+     * @throws IllegalArgumentException if the key is empty or was already written, or the shape does not hold the values
+     * @throws IllegalStateException    after commit(), close() or abort()
+     * @throws org.bitengine.engine.BitEngineException on an I/O failure (the archive is then aborted)
+     */
+    public void writeFloats(String key, int[] shape, float[] values) {
+        Objects.requireNonNull(values, "values");
+        if (Shapes.elementCount(shape) != values.length) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " does not hold " + values.length + " values");
+        }
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        put(key, NpyDType.F4, shape, 4L * values.length, sink -> {
+            for (int at = 0; at < values.length;) {
+                int n = Math.min(values.length - at, chunk.capacity() / 4);
+                chunk.clear();
+                chunk.asFloatBuffer().put(values, at, n);
+                sink.accept(chunk.array(), 4 * n);
+                at += n;
+            }
+        });
+    }
+
+    /** An array's data as bytes, handed over in order; produced twice, for the CRC and then for the file. */
+    private interface Data {
+        void to(Sink sink) throws IOException;
+    }
+
+    private interface Sink {
+        void accept(byte[] bytes, int length) throws IOException;
+    }
+
+    private void put(String key, NpyDType dtype, int[] shape, long dataLength, Data data) {
+        Objects.requireNonNull(key, "key");
         ensureOpen();
         if (key.isEmpty()) {
             throw new IllegalArgumentException("empty npz key");
@@ -83,23 +125,22 @@ public final class NpzWriter implements AutoCloseable {
         if (!keys.add(key)) {
             throw new IllegalArgumentException("duplicate npz key '" + key + "' for " + target);
         }
-        byte[] header = NpyFormat.encodeHeader(array.dtype(), array.shapeRef());
-        byte[] data = array.bytesRef();
-        // A STORED entry needs size and CRC before its local header is written: that avoids a data
-        // descriptor after the data, which numpy's writer never produces either.
-        CRC32 crc = new CRC32();
-        crc.update(header);
-        crc.update(data);
-        ZipEntry e = new ZipEntry(key + ".npy");
-        e.setMethod(ZipEntry.STORED);
-        e.setSize((long) header.length + data.length);
-        e.setCompressedSize((long) header.length + data.length);
-        e.setCrc(crc.getValue());
-        e.setTimeLocal(FIXED_TIME);
+        byte[] header = NpyFormat.encodeHeader(dtype, shape);
         try {
+            // A STORED entry needs size and CRC before its local header is written: that avoids a data
+            // descriptor after the data, which numpy's writer never produces either.
+            CRC32 crc = new CRC32();
+            crc.update(header);
+            data.to((bytes, length) -> crc.update(bytes, 0, length));
+            ZipEntry e = new ZipEntry(key + ".npy");
+            e.setMethod(ZipEntry.STORED);
+            e.setSize(header.length + dataLength);
+            e.setCompressedSize(header.length + dataLength);
+            e.setCrc(crc.getValue());
+            e.setTimeLocal(FIXED_TIME);
             zip.putNextEntry(e);
             zip.write(header);
-            zip.write(data);
+            data.to((bytes, length) -> zip.write(bytes, 0, length));
             zip.closeEntry();
         } catch (IOException ex) {
             abort();

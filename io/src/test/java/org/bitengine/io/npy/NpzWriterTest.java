@@ -64,6 +64,24 @@ class NpzWriterTest {
     }
 
     @Test
+    void writeFloatsGivesTheBytesOfWritingTheArray(@TempDir Path dir) throws Exception {
+        // More values than one 64 KiB chunk, and not a whole number of chunks.
+        float[] values = new float[3 * 16384 + 5];
+        for (int i = 0; i < values.length; i++) values[i] = i * 0.5f - 7;
+        int[] shape = {1, values.length};
+        try (NpzWriter w = NpzWriter.create(dir.resolve("array.npz"))) {
+            w.write("x", NpyArray.ofFloats(shape, values));
+            w.commit();
+        }
+        try (NpzWriter w = NpzWriter.create(dir.resolve("floats.npz"))) {
+            w.writeFloats("x", shape, values);
+            assertThrows(IllegalArgumentException.class, () -> w.writeFloats("y", new int[] {2}, values));
+            w.commit();
+        }
+        assertArrayEquals(Files.readAllBytes(dir.resolve("array.npz")), Files.readAllBytes(dir.resolve("floats.npz")));
+    }
+
+    @Test
     void sameArraysGiveTheSameBytes(@TempDir Path dir) throws Exception {
         // Fixed entry timestamps make checkpoints reproducible (comparable by hash).
         for (String name : List.of("a.npz", "b.npz")) {

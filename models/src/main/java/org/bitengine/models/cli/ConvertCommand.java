@@ -329,7 +329,7 @@ final class ConvertCommand implements Runnable {
         try (NpzWriter w = NpzWriter.create(out)) {
             for (String key : r.applied()) {
                 Shape shape = ours.shape(key);
-                w.write(key, NpyArray.ofFloats(shape.dims(), ours.read(key)));
+                w.writeFloats(key, shape.dims(), ours.read(key));
                 values += shape.size();
                 arrays++;
             }
