@@ -199,15 +199,13 @@ public final class Sgemm {
         checkMatrix("B", b, bOffset, ldb, k, n);
         checkMatrix("C", c, cOffset, ldc, m, n);
         BlockKernel kern = active;
-        int mr = kern.mr();
-        int tile = Math.max(mr, Math.min(kern.mc(Math.min(n, kern.nb())), ROW_TILE_BYTES / 4 / k) / mr * mr);
+        int mr = kern.mr(), nb = columnBlockWidth(kern, n);
+        int tile = Math.max(mr, Math.min(kern.mc(nb), ROW_TILE_BYTES / 4 / k) / mr * mr);
         int jobs = ceilDiv(m, tile);
         int threads = (long) m * n * k < PARALLEL_MIN_WORK ? 1 : CpuParallel.threads();
         // B' is the same for every job: the whole-matrix plan packs it once (null: each block packs its own).
         Plan whole = new Plan(kern, m, n, k, 1f, 0f, null, 0, k, 1, b, bOffset, ldb, 1, c, cOffset, ldc, 1, null);
         float[] packed = jobs > 1 ? kern.packWholeB(whole) : null;
-        int nBlocks = ceilDiv(n, kern.nb());
-        int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), kern.nAlign()));
         AtomicInteger next = new AtomicInteger();
         CpuParallel.forRange(0, Math.min(threads, jobs), 1, (from, to) -> {
             float[][] holder = ROW_TILE.get();
@@ -261,11 +259,8 @@ public final class Sgemm {
 
         void run() {
             int mr = kern.mr(), na = kern.nAlign();
-            // Equal-width column blocks (multiples of the kernel's alignment) rather than full blocks plus a
-            // thin tail, so jobs cost the same and the vector loops have no short remainder.
-            int nBlocks = ceilDiv(n, kern.nb());
-            int nb = Math.min(n, roundUp(ceilDiv(n, nBlocks), na));
-            nBlocks = ceilDiv(n, nb);
+            int nb = columnBlockWidth(kern, n);
+            int nBlocks = ceilDiv(n, nb);
             int mBlocks = ceilDiv(m, kern.mc(nb));
             int mc = roundUp(ceilDiv(m, mBlocks), mr);
             long work = (long) m * n * k;
@@ -541,6 +536,15 @@ public final class Sgemm {
                 c3[j] = Math.fma(a3, v, c3[j]);
             }
         }
+    }
+
+    /**
+     * Width of C's column blocks: equal-width blocks (multiples of the kernel's alignment) rather than full
+     * blocks plus a thin tail, so jobs cost the same and the vector loops have no short remainder.
+     */
+    private static int columnBlockWidth(BlockKernel kern, int n) {
+        int nBlocks = ceilDiv(n, kern.nb());
+        return Math.min(n, roundUp(ceilDiv(n, nBlocks), kern.nAlign()));
     }
 
     private static int ceilDiv(int x, int y) {
