@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
 
+import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.models.cli.Main;
 
 /** The CLI run in process, and what every test expects of a command that fails on bad input (DESIGN.md §5). */
@@ -22,7 +23,14 @@ final class CliRunner {
     static Run cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        // --threads sets the process-wide pool size; the test that ran the command must not inherit it.
+        int threads = CpuParallel.threads();
+        int code;
+        try {
+            code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+        } finally {
+            CpuParallel.setThreads(threads);
+        }
         return new Run(code, out.toString(), err.toString());
     }
 

@@ -15,7 +15,6 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.tests.CliRunner.Run;
 import org.junit.jupiter.api.Assumptions;
@@ -42,14 +41,9 @@ class DiskFullTest {
         Path jar = Path.of("..", "models", "target", "bit-engine.jar").toAbsolutePath();
         Assumptions.assumeTrue(Files.isRegularFile(jar), "bit-engine.jar not built (run mvn package first): " + jar);
         Assumptions.assumeTrue(namespacesAllowed(), "unshare -Urm (user and mount namespaces) is not allowed here");
-        int threadsBefore = CpuParallel.threads();
         Path data = syntheticData(dir, "data.npz", 32, 16, 4, 11);
         Path reference = dir.resolve("reference");
-        try {
-            ok(config(data, reference));
-        } finally {
-            CpuParallel.setThreads(threadsBefore);
-        }
+        ok(config(data, reference));
 
         // Room for the small files and one checkpoint and a half: the second checkpoint runs out of space.
         // Every checkpoint of a run has the same size; the reference keeps the last two.
@@ -90,12 +84,8 @@ class DiskFullTest {
 
         // With space again, the run resumes from that checkpoint and ends where the uninterrupted one did,
         // bit for bit: the kept checkpoint is exactly the one the uninterrupted run had after step 2.
-        try {
-            ok("finetune", "--resume", copy.toString());
-        } finally {
-            CpuParallel.setThreads(threadsBefore);
-        }
-        FinetuneResumeTest.assertSameRun(reference, copy);
+        ok("finetune", "--resume", copy.toString());
+        FinetuneResumeTest.assertSameRun(reference, copy, 8);
     }
 
     private static long pages(Path f) throws IOException {

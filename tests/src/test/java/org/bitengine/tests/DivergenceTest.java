@@ -19,14 +19,12 @@ import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
-import org.bitengine.engine.backend.cpu.CpuParallel;
 import org.bitengine.io.npy.NpyArray;
 import org.bitengine.io.npy.NpzReader;
 import org.bitengine.io.npy.NpzWriter;
 import org.bitengine.models.train.RunDir;
 import org.bitengine.models.train.TrainState;
 import org.bitengine.tests.CliRunner.Run;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,13 +51,6 @@ class DivergenceTest {
     /** Examples per step; the NaN image is example {@link #NAN_IMAGE}, in the third batch. */
     private static final int BATCH = 8;
     private static final int NAN_IMAGE = 18;
-
-    private final int threadsBefore = CpuParallel.threads();
-
-    @AfterEach
-    void restoreThreads() {
-        CpuParallel.setThreads(threadsBefore); // --threads changes the in-process CLI's thread count
-    }
 
     /**
      * Four steps of a tiny BiT, in data order, no augmentation or MixUp (they would move the bad image
